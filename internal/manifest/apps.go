@@ -1,0 +1,426 @@
+package manifest
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// scanner collects the sources of one file's documents.
+type scanner struct {
+	file     string
+	data     []byte
+	index    *lineIndex // built on first use: most files hold no source to locate
+	sources  []Source
+	skipped  []Skip
+	problems []Problem
+}
+
+// maxListDepth bounds how deep "kind: List" items may nest before the rest is ignored.
+const maxListDepth = 4
+
+// owner is what a source inherits from the resource that holds it.
+type owner struct {
+	kind, name, namespace, destination string
+	setName                            string
+	policy                             policy
+	// anchored is set when the resource or its spec carries a YAML anchor: other places
+	// may alias it, so an edit inside would change them too.
+	anchored bool
+	// params are the list-generator element an ApplicationSet source is rendered with,
+	// nil for an Application or a template that uses no parameters.
+	params *element
+}
+
+// resource reads one Kubernetes object; kind List is opened to its items.
+func (s *scanner) resource(n *yaml.Node, path string, depth int) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	apiVersion, kind := scalarValue(lookup(n, "apiVersion")), scalarValue(lookup(n, "kind"))
+	switch {
+	case strings.HasSuffix(kind, "List") && depth < maxListDepth:
+		if items := lookup(n, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			for i, item := range items.Content {
+				s.resource(item, path+"items["+strconv.Itoa(i)+"].", depth+1)
+			}
+		}
+	case !strings.HasPrefix(apiVersion, "argoproj.io/"):
+	case kind == KindApplication:
+		s.application(n, path)
+	case kind == KindApplicationSet:
+		s.applicationSet(n, path)
+	}
+}
+
+func (s *scanner) application(n *yaml.Node, path string) {
+	meta := lookup(n, "metadata")
+	o := owner{kind: KindApplication, name: scalarValue(lookup(meta, "name")), namespace: scalarValue(lookup(meta, "namespace"))}
+	p, problem := annotationPolicy(meta, "Application "+o.name)
+	if problem != "" {
+		s.problem(meta, problem)
+		return
+	}
+	o.policy = p
+	spec := lookup(n, "spec")
+	o.anchored = anchored(n, spec)
+	o.destination = destination(lookup(spec, "destination"))
+	s.sourcesOf(spec, path+"spec", o)
+}
+
+func (s *scanner) applicationSet(n *yaml.Node, path string) {
+	meta := lookup(n, "metadata")
+	setName := scalarValue(lookup(meta, "name"))
+	o := owner{kind: KindApplicationSet, name: setName, setName: setName, namespace: scalarValue(lookup(meta, "namespace"))}
+	own, problem := annotationPolicy(meta, "ApplicationSet "+setName)
+	if problem != "" {
+		s.problem(meta, problem)
+		return
+	}
+	spec := lookup(n, "spec")
+	tmpl := lookup(spec, "template")
+	tmeta := lookup(tmpl, "metadata")
+	fromTemplate, problem := annotationPolicy(tmeta, "the template of ApplicationSet "+setName)
+	if problem != "" {
+		s.problem(tmeta, problem)
+		return
+	}
+	o.policy = own.override(fromTemplate)
+	tspec := lookup(tmpl, "spec")
+	o.anchored = anchored(n, spec, tmpl, tspec)
+	o.destination = destination(lookup(tspec, "destination"))
+
+	if !usesParams(tspec) {
+		s.sourcesOf(tspec, path+"spec.template.spec", o)
+		return
+	}
+	elements := listElements(lookup(spec, "generators"), path+"spec.generators")
+	if len(elements) == 0 {
+		// Parameters come from generators whose data is not in this file (git, clusters,
+		// SCM providers): the source is reported as templated and left alone.
+		s.sourcesOf(tspec, path+"spec.template.spec", o)
+		return
+	}
+	for i := range elements {
+		e := &elements[i]
+		eo := o
+		eo.params = e
+		if name, ok := render(scalarValue(lookup(tmeta, "name")), e); ok && name != "" {
+			eo.name = name
+		} else {
+			eo.name = setName + "[" + strconv.Itoa(e.index) + "]"
+		}
+		eo.destination = renderOr(o.destination, e)
+		s.sourcesOf(tspec, path+"spec.template.spec", eo)
+	}
+}
+
+// sourcesOf reads spec.source and every spec.sources[i].
+func (s *scanner) sourcesOf(spec *yaml.Node, path string, o owner) {
+	if src := lookup(spec, "source"); src != nil {
+		s.source(src, path+".source", o)
+	}
+	if list := lookup(spec, "sources"); list != nil && list.Kind == yaml.SequenceNode {
+		for i, src := range list.Content {
+			s.source(src, path+".sources["+strconv.Itoa(i)+"]", o)
+		}
+	}
+}
+
+// source reads one Argo CD ApplicationSource and records it when it is an OCI chart.
+func (s *scanner) source(src *yaml.Node, path string, o owner) {
+	if src.Kind != yaml.MappingNode && src.Kind != yaml.AliasNode {
+		return
+	}
+	repoNode, chartNode := lookup(src, "repoURL"), lookup(src, "chart")
+	repoURL, chart := scalarValue(repoNode), scalarValue(chartNode)
+	skip := Skip{File: s.file, Line: line(src), Application: o.name}
+	if o.params != nil {
+		var okRepo, okChart bool
+		repoURL, okRepo = render(repoURL, o.params)
+		chart, okChart = render(chart, o.params)
+		if !okRepo || !okChart {
+			skip.Reason = "repoURL or chart is templated from parameters chart-promoter cannot read"
+			s.skipped = append(s.skipped, skip)
+			return
+		}
+	} else if isTemplate(repoURL) || isTemplate(chart) {
+		if looksOCI(repoURL) {
+			skip.Reason = "repoURL or chart is templated: the chart cannot be known before rendering"
+			s.skipped = append(s.skipped, skip)
+		}
+		return
+	}
+	ref, form, isChart, problem := chartReference(repoURL, chart)
+	if !isChart {
+		return // a Git repository, an https Helm repository or a ref-only source: not ours
+	}
+	skip.Chart = ref
+	if problem != "" {
+		s.problem(repoNode, problem)
+		return
+	}
+
+	keyNode, revNode := lookupPair(src, "targetRevision")
+	revPath := path + ".targetRevision"
+	if revNode == nil {
+		skip.Reason = "no targetRevision: Argo CD follows the newest version itself"
+		s.skipped = append(s.skipped, skip)
+		return
+	}
+	pol := o.policy
+	comments := []string{keyNode.HeadComment, keyNode.LineComment, revNode.LineComment}
+	if o.params != nil && isTemplate(revNode.Value) {
+		name, ok := soleParam(revNode.Value)
+		var node, key *yaml.Node
+		var nodePath string
+		if ok {
+			key, node, nodePath = o.params.get(name)
+		}
+		if node == nil {
+			skip.Line = revNode.Line
+			skip.Reason = "targetRevision " + quote(revNode.Value) + " is templated from parameters chart-promoter cannot edit (only a whole list-generator value can be)"
+			s.skipped = append(s.skipped, skip)
+			return
+		}
+		revNode, revPath = node, nodePath
+		comments = append(comments, key.HeadComment, key.LineComment, node.LineComment)
+	}
+	fromComment, problem := commentPolicy(comments...)
+	if problem != "" {
+		s.problem(revNode, problem)
+		return
+	}
+	pol = pol.override(fromComment)
+
+	out := Source{
+		File:             s.file,
+		Kind:             o.kind,
+		Application:      o.name,
+		ApplicationSet:   o.setName,
+		Namespace:        o.namespace,
+		Destination:      o.destination,
+		Chart:            ref,
+		RepoURL:          repoURL,
+		ChartName:        chart,
+		Form:             form,
+		Revision:         revNode.Value,
+		Constraint:       pol.constraint,
+		ConstraintOrigin: pol.constraintOrigin,
+		Ignore:           pol.ignore,
+		IgnoreOrigin:     pol.ignoreOrigin,
+	}
+	if form == NativeOCIWithChart {
+		out.Warnings = append(out.Warnings, "repoURL has oci:// and chart is set: Argo CD 3.x ignores chart for oci:// sources; use repoURL "+quote("oci://"+ref)+" without chart, or drop oci:// for the Helm-OCI form")
+	}
+	if s.index == nil {
+		s.index = newLineIndex(s.data)
+	}
+	out.Location = s.index.locate(revNode, revPath)
+	if out.Location.Problem == "" && revPath == path+".targetRevision" && sharedValue(src, o) {
+		out.Location.Problem = "targetRevision is shared with other places through a YAML anchor, alias or merge key (<<): edit it by hand"
+	}
+	if revNode.Kind == yaml.ScalarNode && out.Location.Problem == "" && revNode.ShortTag() != "!!str" {
+		out.Location.Problem = "targetRevision " + revNode.Value + " is a YAML " + strings.TrimPrefix(revNode.ShortTag(), "!!") + ", not a string, which Argo CD rejects: quote it"
+	}
+	s.sources = append(s.sources, out)
+}
+
+// sharedValue reports whether the targetRevision of src may be reached from elsewhere in
+// the document, so that editing it would change more than this source.
+func sharedValue(src *yaml.Node, o owner) bool {
+	if o.anchored || src.Kind == yaml.AliasNode || src.Anchor != "" {
+		return true
+	}
+	k, _ := ownPair(src, "targetRevision")
+	return k == nil
+}
+
+func anchored(nodes ...*yaml.Node) bool {
+	for _, n := range nodes {
+		if n != nil && (n.Anchor != "" || n.Kind == yaml.AliasNode) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) problem(n *yaml.Node, msg string) {
+	s.problems = append(s.problems, Problem{File: s.file, Line: line(n), Message: msg})
+}
+
+// chartReference works out which OCI chart repository a source names, the way Argo CD
+// does. isChart is false for sources that are not OCI charts at all.
+func chartReference(repoURL, chart string) (ref string, form Form, isChart bool, problem string) {
+	r := strings.TrimSpace(repoURL)
+	chart = strings.Trim(strings.TrimSpace(chart), "/")
+	switch {
+	case hasScheme(r, "oci"):
+		rest := strings.TrimRight(r[len("oci://"):], "/")
+		if chart != "" {
+			ref, form = rest+"/"+chart, NativeOCIWithChart
+		} else {
+			ref, form = rest, NativeOCI
+		}
+	case strings.Contains(r, "://"), chart == "", r == "":
+		return "", 0, false, "" // git, https Helm repositories, ref-only sources
+	case strings.Contains(r, "@") || strings.HasSuffix(r, ".git"):
+		return "", 0, false, "" // scp-style Git URLs
+	default:
+		ref, form = strings.TrimRight(r, "/")+"/"+chart, HelmOCI
+	}
+	norm, err := NormalizeChart(ref)
+	if err != nil {
+		return ref, form, true, err.Error()
+	}
+	return norm, form, true, ""
+}
+
+func hasScheme(s, scheme string) bool {
+	return len(s) > len(scheme)+3 && strings.EqualFold(s[:len(scheme)+3], scheme+"://")
+}
+
+// looksOCI guesses whether a templated repoURL is meant to name an OCI registry.
+func looksOCI(repoURL string) bool {
+	return hasScheme(repoURL, "oci") || !strings.Contains(repoURL, "://")
+}
+
+// destination renders spec.destination as "cluster/namespace".
+func destination(d *yaml.Node) string {
+	cluster := scalarValue(lookup(d, "name"))
+	if cluster == "" {
+		cluster = scalarValue(lookup(d, "server"))
+	}
+	ns := scalarValue(lookup(d, "namespace"))
+	switch {
+	case cluster == "" && ns == "":
+		return ""
+	case ns == "":
+		return cluster
+	}
+	return cluster + "/" + ns
+}
+
+// element is one list-generator element: the parameters of one generated Application.
+type element struct {
+	node  *yaml.Node
+	path  string
+	index int
+}
+
+// get looks up a parameter path ("version", "values.chartVersion") in the element.
+func (e *element) get(name string) (key, value *yaml.Node, path string) {
+	n, p := e.node, e.path
+	parts := strings.Split(name, ".")
+	for i, part := range parts {
+		k, v := lookupPair(n, part)
+		if v == nil {
+			// fasttemplate flattens nested keys, but a key may itself hold dots.
+			k, v = lookupPair(n, strings.Join(parts[i:], "."))
+			if v == nil {
+				return nil, nil, ""
+			}
+			return k, v, p + "." + strings.Join(parts[i:], ".")
+		}
+		key, n, p = k, v, p+"."+part
+	}
+	return key, n, p
+}
+
+// listElements finds list-generator elements, also inside matrix and merge generators.
+func listElements(generators *yaml.Node, path string) []element {
+	var out []element
+	if generators == nil || generators.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for i, g := range generators.Content {
+		gp := path + "[" + strconv.Itoa(i) + "]"
+		if list := lookup(g, "list"); list != nil {
+			if els := lookup(list, "elements"); els != nil && els.Kind == yaml.SequenceNode {
+				for j, e := range els.Content {
+					if e.Kind == yaml.MappingNode {
+						out = append(out, element{node: e, path: gp + ".list.elements[" + strconv.Itoa(j) + "]", index: len(out)})
+					}
+				}
+			}
+		}
+		for _, combinator := range []string{"matrix", "merge"} {
+			if c := lookup(g, combinator); c != nil {
+				out = append(out, listElements(lookup(c, "generators"), gp+"."+combinator+".generators")...)
+			}
+		}
+	}
+	for i := range out {
+		out[i].index = i
+	}
+	return out
+}
+
+// paramRE matches one ApplicationSet parameter: fasttemplate "{{name}}" or Go template
+// "{{ .name.sub }}". Anything richer (pipelines, functions) is not rendered.
+var paramRE = regexp.MustCompile(`\{\{\s*\.?([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*)\s*\}\}`)
+
+func isTemplate(s string) bool { return strings.Contains(s, "{{") }
+
+// soleParam returns the parameter name when text is exactly one parameter.
+func soleParam(text string) (string, bool) {
+	t := strings.TrimSpace(text)
+	m := paramRE.FindStringSubmatchIndex(t)
+	if m == nil || m[0] != 0 || m[1] != len(t) {
+		return "", false
+	}
+	return t[m[2]:m[3]], true
+}
+
+// render substitutes element parameters into text; ok is false if any is left unresolved.
+func render(text string, e *element) (string, bool) {
+	if !isTemplate(text) {
+		return text, true
+	}
+	if e == nil {
+		return text, false
+	}
+	ok := true
+	out := paramRE.ReplaceAllStringFunc(text, func(m string) string {
+		name := paramRE.FindStringSubmatch(m)[1]
+		_, v, _ := e.get(name)
+		if v == nil || v.Kind != yaml.ScalarNode {
+			ok = false
+			return m
+		}
+		return v.Value
+	})
+	return out, ok && !isTemplate(out)
+}
+
+func renderOr(text string, e *element) string {
+	if out, ok := render(text, e); ok {
+		return out
+	}
+	return text
+}
+
+// usesParams reports whether any chart field of the template's sources is templated.
+func usesParams(tspec *yaml.Node) bool {
+	check := func(src *yaml.Node) bool {
+		for _, k := range []string{"repoURL", "chart", "targetRevision"} {
+			if isTemplate(scalarValue(lookup(src, k))) {
+				return true
+			}
+		}
+		return false
+	}
+	if src := lookup(tspec, "source"); src != nil && check(src) {
+		return true
+	}
+	if list := lookup(tspec, "sources"); list != nil && list.Kind == yaml.SequenceNode {
+		for _, src := range list.Content {
+			if check(src) {
+				return true
+			}
+		}
+	}
+	return false
+}

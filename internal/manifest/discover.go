@@ -1,0 +1,317 @@
+package manifest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultInclude are the patterns scanned when no --include is given.
+var DefaultInclude = []string{"*.yaml", "*.yml"}
+
+// DefaultMaxFileSize bounds what one file may weigh; larger files are skipped, not parsed,
+// because no Argo CD manifest is that large and parsing one would cost seconds and memory.
+const DefaultMaxFileSize = 8 << 20
+
+// Options control which files Discover reads.
+type Options struct {
+	// Include and Exclude filter files by relative path (see Glob); nil Include means DefaultInclude.
+	Include, Exclude []*Glob
+	// MaxFileSize skips larger files; 0 means DefaultMaxFileSize.
+	MaxFileSize int64
+	// Concurrency bounds the files parsed at once; 0 means one per CPU.
+	Concurrency int
+}
+
+// Result is everything Discover found.
+type Result struct {
+	// Root is the scanned directory.
+	Root string
+	// Sources are the OCI chart sources, sorted by file and line.
+	Sources []Source
+	// Skipped are files and sources passed over on purpose, with reasons.
+	Skipped []Skip
+	// Problems are files that look like Argo CD manifests but cannot be read.
+	Problems []Problem
+	// Files holds a SHA-256 of each file that has a source, so edits can refuse a file
+	// that changed after it was read.
+	Files map[string][sha256.Size]byte
+}
+
+// Discover walks root and returns every OCI chart source of every Argo CD Application and
+// ApplicationSet in it. Files that cannot be read are reported and the walk goes on; the
+// error return is only for a root that cannot be walked at all.
+func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read directory: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", root)
+	}
+	include := opts.Include
+	if include == nil {
+		include, _ = CompileGlobs(DefaultInclude)
+	}
+	maxSize := opts.MaxFileSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFileSize
+	}
+	res := &Result{Root: root, Files: map[string][sha256.Size]byte{}}
+
+	var files []string
+	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		rel := relPath(root, p)
+		if err != nil {
+			res.Problems = append(res.Problems, Problem{File: rel, Message: "cannot read: " + err.Error()})
+			return nil
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" && p != root {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !matchAny(include, rel) || matchAny(opts.Exclude, rel) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// Never follow links: a target inside the tree is scanned where it lives, and a
+			// target outside it is not ours to read or edit.
+			res.Skipped = append(res.Skipped, Skip{File: rel, Reason: "symbolic link: not followed (its target is scanned where it lives, if inside the directory)"})
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		files = append(files, p)
+		return nil
+	})
+	if walkErr != nil {
+		return nil, walkErr
+	}
+
+	results := make([]fileResult, len(files))
+	workers := opts.Concurrency
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = readAndScan(root, files[i], maxSize)
+			}
+		}()
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	for _, r := range results {
+		res.Sources = append(res.Sources, r.sources...)
+		res.Skipped = append(res.Skipped, r.skipped...)
+		res.Problems = append(res.Problems, r.problems...)
+		if len(r.sources) > 0 {
+			res.Files[r.file] = r.digest
+		}
+	}
+	sort.SliceStable(res.Sources, func(i, j int) bool {
+		a, b := res.Sources[i], res.Sources[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Location.Offset < b.Location.Offset
+	})
+	sortByFileLine(res.Skipped, func(s Skip) (string, int) { return s.File, s.Line })
+	sortByFileLine(res.Problems, func(p Problem) (string, int) { return p.File, p.Line })
+	return res, nil
+}
+
+func sortByFileLine[T any](items []T, key func(T) (string, int)) {
+	sort.SliceStable(items, func(i, j int) bool {
+		fi, li := key(items[i])
+		fj, lj := key(items[j])
+		if fi != fj {
+			return fi < fj
+		}
+		return li < lj
+	})
+}
+
+func relPath(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return filepath.ToSlash(p)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// fileResult is what scanning one file produced.
+type fileResult struct {
+	file     string
+	digest   [sha256.Size]byte
+	sources  []Source
+	skipped  []Skip
+	problems []Problem
+}
+
+func readAndScan(root, p string, maxSize int64) fileResult {
+	rel := relPath(root, p)
+	f, err := os.Open(p)
+	if err != nil {
+		return fileResult{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
+	}
+	defer f.Close()
+	// Read one byte past the limit so an oversized file is known without reading it all.
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return fileResult{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
+	}
+	if int64(len(data)) > maxSize {
+		return fileResult{file: rel, skipped: []Skip{{File: rel, Reason: fmt.Sprintf("larger than %d MiB: not read", maxSize>>20)}}}
+	}
+	r := Scan(rel, data)
+	if len(r.problems) > 0 && isHelmTemplate(root, rel) {
+		// A Helm chart's templates are Go templates that render to YAML, not YAML; they are
+		// promoted through the chart's values, never edited here.
+		r.skipped = append(r.skipped, Skip{File: rel, Line: r.problems[0].Line, Reason: "Helm chart template that is not plain YAML: " + r.problems[0].Message})
+		r.problems = nil
+	}
+	return r
+}
+
+// Scan reads every YAML document of one file and returns its OCI chart sources. name is
+// the file's path as reported; data its bytes.
+func Scan(name string, data []byte) (r fileResult) {
+	r.file = name
+	r.digest = sha256.Sum256(data)
+	defer func() {
+		// The parser is third-party code fed untrusted bytes: a panic in it must cost one
+		// file, never the run.
+		if v := recover(); v != nil {
+			r.sources = nil
+			r.problems = []Problem{{File: name, Message: fmt.Sprintf("YAML parser failed: %v", v)}}
+		}
+	}()
+	if !utf8.Valid(data) {
+		return classifyUnreadable(r, data, 0, "is not valid UTF-8")
+	}
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			line, msg := yamlErrorLine(err)
+			return classifyUnreadable(r, data, line, "does not parse as YAML: "+msg)
+		}
+		docs = append(docs, &doc)
+	}
+	s := &scanner{file: name, data: data}
+	for i, doc := range docs {
+		if len(doc.Content) == 0 {
+			continue
+		}
+		prefix := ""
+		if len(docs) > 1 {
+			prefix = "[doc " + strconv.Itoa(i+1) + "]."
+		}
+		s.resource(doc.Content[0], prefix, 0)
+	}
+	r.sources, r.skipped, r.problems = mergeShared(s.sources), s.skipped, s.problems
+	return r
+}
+
+// mergeShared folds sources that are the same value of the same chart into one. That
+// happens when an ApplicationSet template writes a literal targetRevision while other
+// fields use generator parameters: every generated Application then shares the value,
+// and the source stands for all of them.
+func mergeShared(sources []Source) []Source {
+	out := sources[:0]
+	seen := map[[2]string]int{}
+	for _, src := range sources {
+		key := [2]string{strconv.Itoa(src.Location.Offset) + ":" + src.Location.Path, src.Chart}
+		if i, ok := seen[key]; ok {
+			out[i].Application = src.ApplicationSet
+			continue
+		}
+		seen[key] = len(out)
+		out = append(out, src)
+	}
+	return out
+}
+
+// classifyUnreadable decides whether a file that does not parse is an error (it looks
+// like an Argo CD manifest) or a skip (Helm templates, other tools' files).
+func classifyUnreadable(r fileResult, data []byte, line int, msg string) fileResult {
+	switch {
+	case !bytes.Contains(data, []byte("argoproj.io")):
+		r.skipped = append(r.skipped, Skip{File: r.file, Line: line, Reason: "not an Argo CD manifest: it " + msg})
+	case bytes.Contains(data, []byte("{{")):
+		r.skipped = append(r.skipped, Skip{File: r.file, Line: line, Reason: "a template, not plain YAML: it " + msg})
+	default:
+		r.problems = append(r.problems, Problem{File: r.file, Line: line, Message: "looks like an Argo CD manifest but " + msg + "; fix the YAML or exclude the file with --exclude"})
+	}
+	return r
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlErrorLine splits "yaml: line 5: message" into 5 and "message".
+func yamlErrorLine(err error) (int, string) {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n, m[2]
+	}
+	return 0, strings.TrimPrefix(msg, "yaml: ")
+}
+
+// isHelmTemplate reports whether rel lies in the templates directory of a Helm chart.
+func isHelmTemplate(root, rel string) bool {
+	dir := path.Dir(rel)
+	for dir != "." && dir != "/" {
+		if path.Base(dir) == "templates" {
+			chartDir := path.Dir(dir)
+			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(chartDir), "Chart.yaml")); err == nil {
+				return true
+			}
+		}
+		dir = path.Dir(dir)
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+package manifest
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxMergeDepth bounds how far merge keys ("<<: *base") are followed, so a hostile file
+// cannot make a lookup loop or explode.
+const maxMergeDepth = 8
+
+// lookup returns the value of key in mapping n, or nil.
+func lookup(n *yaml.Node, key string) *yaml.Node {
+	_, v := lookupPair(n, key)
+	return v
+}
+
+// lookupPair returns the key and value nodes of key in mapping n, following aliases to
+// mappings and merge keys the way YAML 1.1 defines them (own keys win over merged ones).
+func lookupPair(n *yaml.Node, key string) (k, v *yaml.Node) {
+	return lookupDepth(n, key, 0)
+}
+
+func lookupDepth(n *yaml.Node, key string, depth int) (k, v *yaml.Node) {
+	if n == nil || depth > maxMergeDepth {
+		return nil, nil
+	}
+	if n.Kind == yaml.AliasNode {
+		return lookupDepth(n.Alias, key, depth+1)
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn := n.Content[i]
+		if kn.Kind == yaml.ScalarNode && kn.Value == key && kn.Tag != "!!merge" {
+			return kn, n.Content[i+1]
+		}
+		if kn.Kind == yaml.ScalarNode && kn.Value == "<<" && (kn.Tag == "!!merge" || kn.Style == 0) {
+			merges = append(merges, n.Content[i+1])
+		}
+	}
+	for _, m := range merges {
+		targets := []*yaml.Node{m}
+		if m.Kind == yaml.SequenceNode {
+			targets = m.Content
+		}
+		for _, t := range targets {
+			if k, v := lookupDepth(t, key, depth+1); v != nil {
+				return k, v
+			}
+		}
+	}
+	return nil, nil
+}
+
+// ownPair is lookupPair without aliases and merge keys: the key as written in n itself.
+func ownPair(n *yaml.Node, key string) (k, v *yaml.Node) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if kn := n.Content[i]; kn.Kind == yaml.ScalarNode && kn.Value == key {
+			return kn, n.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+// scalarValue returns a scalar's text (through one alias), or "" for anything else.
+func scalarValue(n *yaml.Node) string {
+	if n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return strings.TrimSpace(n.Value)
+}
+
+func line(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.Line
+}

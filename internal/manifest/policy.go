@@ -1,0 +1,98 @@
+package manifest
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Policy annotations, read from an Application's metadata.annotations (and, for an
+// ApplicationSet, from its own metadata and its template's; the template's wins).
+const (
+	// AnnotationConstraint holds a Masterminds semver constraint, e.g. "~1.2".
+	AnnotationConstraint = "chart-promoter.io/constraint"
+	// AnnotationIgnore set to "true" makes the tool leave every source of the resource alone.
+	AnnotationIgnore = "chart-promoter.io/ignore"
+)
+
+// CommentMarker starts a per-source directive in a comment on the targetRevision line
+// (or on the line just above it):
+//
+//	targetRevision: 1.2.3 # chart-promoter: constraint=~1.2
+//	targetRevision: 1.2.3 # chart-promoter: ignore
+//
+// A comment is the only place a multi-source Application can give each source its own
+// policy, and it survives every edit because the rewrite touches nothing but the value.
+const CommentMarker = "chart-promoter:"
+
+// policy is what a manifest says about which versions a source may take.
+type policy struct {
+	constraint, constraintOrigin string
+	ignore                       bool
+	ignoreOrigin                 string
+}
+
+// override returns p with every setting that q makes replaced by q's.
+func (p policy) override(q policy) policy {
+	if q.constraint != "" {
+		p.constraint, p.constraintOrigin = q.constraint, q.constraintOrigin
+	}
+	if q.ignore {
+		p.ignore, p.ignoreOrigin = true, q.ignoreOrigin
+	}
+	return p
+}
+
+// annotationPolicy reads the policy annotations of a metadata mapping.
+func annotationPolicy(metadata *yaml.Node, origin string) (policy, string) {
+	var p policy
+	annotations := lookup(metadata, "annotations")
+	if annotations == nil {
+		return p, ""
+	}
+	if v := lookup(annotations, AnnotationConstraint); v != nil {
+		if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+			return p, "annotation " + AnnotationConstraint + " must be a non-empty string such as \"~1.2\""
+		}
+		p.constraint, p.constraintOrigin = strings.TrimSpace(v.Value), "annotation "+AnnotationConstraint+" on "+origin
+	}
+	if v := lookup(annotations, AnnotationIgnore); v != nil {
+		switch strings.ToLower(strings.TrimSpace(v.Value)) {
+		case "true", "yes", "1":
+			p.ignore, p.ignoreOrigin = true, "annotation "+AnnotationIgnore+" on "+origin
+		case "false", "no", "0", "":
+		default:
+			return p, "annotation " + AnnotationIgnore + " must be \"true\" or \"false\", not " + quote(v.Value)
+		}
+	}
+	return p, ""
+}
+
+// commentPolicy reads chart-promoter directives from the comments around a value.
+func commentPolicy(comments ...string) (policy, string) {
+	var p policy
+	for _, block := range comments {
+		for _, line := range strings.Split(block, "\n") {
+			text := strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "#"))
+			if !strings.HasPrefix(text, CommentMarker) {
+				continue
+			}
+			directive := strings.TrimSpace(strings.TrimPrefix(text, CommentMarker))
+			switch {
+			case directive == "ignore":
+				p.ignore, p.ignoreOrigin = true, "comment \"# "+text+"\""
+			case strings.HasPrefix(directive, "constraint="):
+				c := strings.Trim(strings.TrimSpace(strings.TrimPrefix(directive, "constraint=")), `"'`)
+				if c == "" {
+					return p, "comment \"# " + text + "\" gives an empty constraint: write e.g. \"# chart-promoter: constraint=~1.2\""
+				}
+				p.constraint, p.constraintOrigin = c, "comment \"# "+text+"\""
+			default:
+				return p, "unknown directive in comment \"# " + text + "\": write \"# chart-promoter: constraint=RANGE\" or \"# chart-promoter: ignore\""
+			}
+		}
+	}
+	return p, ""
+}
+
+func quote(s string) string { return "\"" + s + "\"" }

@@ -1,0 +1,219 @@
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Edit replaces one scalar value found by discovery.
+type Edit struct {
+	// Location is where the value is, as Discover reported it.
+	Location Location
+	// Old is the value expected there now; New is the value to write.
+	Old, New string
+}
+
+// RefusedError says why a rewrite was not made. The file is then left untouched.
+type RefusedError struct {
+	Line   int
+	Reason string
+}
+
+func (e *RefusedError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: refused to edit: %s", e.Line, e.Reason)
+	}
+	return "refused to edit: " + e.Reason
+}
+
+func refuse(line int, format string, args ...any) error {
+	return &RefusedError{Line: line, Reason: fmt.Sprintf(format, args...)}
+}
+
+// safeValueRE is what a new value may contain: every character a version or tag can hold,
+// none that YAML quoting would have to escape.
+var safeValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)
+
+// Rewrite applies edits to data and returns the new bytes. Only the bytes of each edited
+// scalar change; quoting style, comments, line endings and every other byte stay as they
+// were. The result is parsed again and compared with the original document tree: if
+// anything but the edited values differs, or a value is not what the edit expected, the
+// rewrite is refused with a *RefusedError and data is not changed.
+func Rewrite(data []byte, edits []Edit) ([]byte, error) {
+	if len(edits) == 0 {
+		return data, nil
+	}
+	sorted := append([]Edit(nil), edits...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Location.Offset < sorted[j].Location.Offset })
+	unique := sorted[:0]
+	for i, e := range sorted {
+		loc := e.Location
+		if loc.Problem != "" {
+			return nil, refuse(loc.Line, "%s", loc.Problem)
+		}
+		if !safeValueRE.MatchString(e.New) {
+			return nil, refuse(loc.Line, "new value %q holds characters a version cannot", e.New)
+		}
+		if i > 0 {
+			prev := unique[len(unique)-1]
+			if prev.Location.Offset == loc.Offset {
+				if prev.New != e.New || prev.Old != e.Old {
+					return nil, refuse(loc.Line, "two edits of one value disagree (%q and %q)", prev.New, e.New)
+				}
+				continue
+			}
+			if prev.Location.Offset+prev.Location.Length > loc.Offset {
+				return nil, refuse(loc.Line, "edits overlap")
+			}
+		}
+		unique = append(unique, e)
+	}
+
+	var out bytes.Buffer
+	out.Grow(len(data) + 16*len(unique))
+	last := 0
+	for _, e := range unique {
+		loc := e.Location
+		if loc.Offset < last || loc.Offset+loc.Length > len(data) {
+			return nil, refuse(loc.Line, "the value's position lies outside the file")
+		}
+		length, quote, problem := scanScalar(data, loc.Offset, e.Old, styleOf(loc.Quote))
+		if problem != "" || length != loc.Length || quote != loc.Quote {
+			return nil, refuse(loc.Line, "the file no longer holds %q at line %d, column %d", e.Old, loc.Line, loc.Column)
+		}
+		out.Write(data[last:loc.Offset])
+		out.WriteString(token(e.New, loc.Quote))
+		last = loc.Offset + loc.Length
+	}
+	out.Write(data[last:])
+	result := out.Bytes()
+	if err := verify(data, result, unique); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func styleOf(quote byte) yaml.Style {
+	switch quote {
+	case '"':
+		return yaml.DoubleQuotedStyle
+	case '\'':
+		return yaml.SingleQuotedStyle
+	}
+	return 0
+}
+
+// token spells value in the quoting style of the value it replaces. A plain value that
+// YAML would read as something other than a string ("1.10" is a float) gets double
+// quotes, because Argo CD needs a string there.
+func token(value string, quote byte) string {
+	if quote != 0 {
+		return string(quote) + value + string(quote)
+	}
+	if !resolvesToString(value) {
+		return `"` + value + `"`
+	}
+	return value
+}
+
+func resolvesToString(value string) bool {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("v: "+value), &n); err != nil || len(n.Content) == 0 {
+		return false
+	}
+	m := n.Content[0]
+	return len(m.Content) == 2 && m.Content[1].Kind == yaml.ScalarNode && m.Content[1].ShortTag() == "!!str" && m.Content[1].Value == value
+}
+
+// verify parses before and after and checks that the document trees differ in exactly
+// the edited scalars, each from its Old to its New value.
+func verify(before, after []byte, edits []Edit) error {
+	oldDocs, err := parseAll(before)
+	if err != nil {
+		return refuse(0, "the original file does not parse: %v", err)
+	}
+	newDocs, err := parseAll(after)
+	if err != nil {
+		return refuse(0, "the edited file would not parse: %v", err)
+	}
+	if len(oldDocs) != len(newDocs) {
+		return refuse(0, "the edit changed the number of YAML documents")
+	}
+	want := make(map[[2]int]Edit, len(edits))
+	for _, e := range edits {
+		want[[2]int{e.Location.Line, e.Location.Column}] = e
+	}
+	c := comparer{want: want, seen: map[[2]int]bool{}}
+	for i := range oldDocs {
+		if err := c.compare(oldDocs[i], newDocs[i], 0); err != nil {
+			return err
+		}
+	}
+	for pos, e := range want {
+		if !c.seen[pos] {
+			return refuse(e.Location.Line, "the edited bytes are not the value the parser sees at line %d, column %d", pos[0], pos[1])
+		}
+	}
+	return nil
+}
+
+func parseAll(data []byte) ([]*yaml.Node, error) {
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, &doc)
+	}
+}
+
+// maxCompareDepth guards the recursive comparison; the parser itself nests no deeper.
+const maxCompareDepth = 10000
+
+type comparer struct {
+	want map[[2]int]Edit
+	seen map[[2]int]bool
+}
+
+func (c *comparer) compare(a, b *yaml.Node, depth int) error {
+	if depth > maxCompareDepth {
+		return refuse(a.Line, "the document nests too deeply to verify")
+	}
+	pos := [2]int{a.Line, a.Column}
+	if e, ok := c.want[pos]; ok && a.Kind == yaml.ScalarNode {
+		if a.Value != e.Old || b.Kind != yaml.ScalarNode || b.Value != e.New || b.ShortTag() != "!!str" {
+			return refuse(a.Line, "after the edit the value at line %d reads %q, not %q", a.Line, b.Value, e.New)
+		}
+		if a.Anchor != b.Anchor || a.HeadComment != b.HeadComment || a.LineComment != b.LineComment || a.FootComment != b.FootComment {
+			return refuse(a.Line, "the edit changed more than the value at line %d", a.Line)
+		}
+		c.seen[pos] = true
+		return nil
+	}
+	if a.Kind != b.Kind || a.Style != b.Style || a.Tag != b.Tag || a.Value != b.Value || a.Anchor != b.Anchor ||
+		a.HeadComment != b.HeadComment || a.LineComment != b.LineComment || a.FootComment != b.FootComment ||
+		len(a.Content) != len(b.Content) {
+		return refuse(a.Line, "the edit would change the document near line %d, not only the version", a.Line)
+	}
+	if a.Kind == yaml.AliasNode {
+		return nil // the anchor it names is compared where it stands
+	}
+	for i := range a.Content {
+		if err := c.compare(a.Content[i], b.Content[i], depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}

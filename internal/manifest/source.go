@@ -1,0 +1,114 @@
+// Package manifest finds the OCI Helm chart sources of Argo CD Applications and
+// ApplicationSets in YAML files, and rewrites their targetRevision byte-minimally.
+//
+// Discovery reads YAML as a node tree (go.yaml.in/yaml/v3) to know where every value
+// sits; the rewrite then replaces exactly the bytes of one scalar and proves, by parsing
+// the result again, that nothing else in the document changed.
+package manifest
+
+import "strconv"
+
+// Form is how an Argo CD source names its OCI chart.
+type Form int
+
+const (
+	// HelmOCI is repoURL "host/path" (no scheme) plus chart "name": Argo CD runs Helm
+	// against oci://host/path/name with --version targetRevision.
+	HelmOCI Form = iota
+	// NativeOCI is repoURL "oci://host/path/name" (Argo CD 3.1+): the artifact is the
+	// repoURL and targetRevision is resolved as a tag.
+	NativeOCI
+	// NativeOCIWithChart is repoURL "oci://host/path" plus chart "name", the form many blog
+	// posts show; Argo CD 3.x treats it as NativeOCI and ignores chart.
+	NativeOCIWithChart
+)
+
+// String names the form for output.
+func (f Form) String() string {
+	return [...]string{"helm-oci", "oci", "oci+chart"}[f]
+}
+
+// Kinds of Argo CD resources the tool reads.
+const (
+	KindApplication    = "Application"
+	KindApplicationSet = "ApplicationSet"
+)
+
+// Source is one OCI chart source of an Application, or of the Applications an
+// ApplicationSet generates, with the exact place of its targetRevision.
+type Source struct {
+	// File is the path relative to the scanned directory, with forward slashes.
+	File string
+	// Kind is Application or ApplicationSet.
+	Kind string
+	// Application is the Application's name (for an ApplicationSet, the generated name
+	// when it can be rendered from list-generator data, else the ApplicationSet's name).
+	Application string
+	// ApplicationSet is the generating ApplicationSet's name, "" for an Application.
+	ApplicationSet string
+	// Namespace is metadata.namespace of the Application or ApplicationSet.
+	Namespace string
+	// Destination describes spec.destination ("in-cluster/ns", "https://…/ns").
+	Destination string
+	// Chart is the normalised chart repository: host[:port]/path/name, no scheme.
+	Chart string
+	// RepoURL and ChartName are the repoURL and chart fields as written (after templating).
+	RepoURL, ChartName string
+	// Form says how the source names its chart; it decides how versions are spelled.
+	Form Form
+	// Revision is the targetRevision value as it stands.
+	Revision string
+	// Constraint is the policy the manifest sets for this source, "" when it sets none.
+	Constraint string
+	// ConstraintOrigin says where Constraint came from (for reasons and PR bodies).
+	ConstraintOrigin string
+	// Ignore is set when the manifest's policy asks the tool to leave the source alone.
+	Ignore bool
+	// IgnoreOrigin says where the ignore came from.
+	IgnoreOrigin string
+	// Warnings are things a reviewer should know, such as an ignored chart field.
+	Warnings []string
+	// Location is where targetRevision's value is, precisely enough to edit it.
+	Location Location
+}
+
+// Location is the position of a scalar value in a file.
+type Location struct {
+	// Line and Column are 1-based, as editors show them; Column counts characters.
+	Line, Column int
+	// Path is the field's path in the document, e.g. "spec.sources[1].targetRevision".
+	Path string
+	// Offset and Length give the scalar's bytes in the file, quotes included.
+	Offset, Length int
+	// Quote is the quote character around the value ('\'', '"') or 0 when plain.
+	Quote byte
+	// Problem is set when the value cannot be edited safely, and says why.
+	Problem string
+}
+
+// key identifies a location within a file, so sources sharing one value can be found.
+func (l Location) key() int { return l.Offset }
+
+// Skip is something discovery passed over on purpose, with the reason.
+type Skip struct {
+	File        string
+	Line        int
+	Application string
+	Chart       string
+	Reason      string
+}
+
+// Problem is a file that could not be read as intended: an error for the run.
+type Problem struct {
+	File    string
+	Line    int
+	Message string
+}
+
+// Error formats the problem as "file:line: message".
+func (p Problem) Error() string {
+	if p.Line > 0 {
+		return p.File + ":" + strconv.Itoa(p.Line) + ": " + p.Message
+	}
+	return p.File + ": " + p.Message
+}
