@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/report"
+)
+
+// planFlags are the flags of plan and apply.
+type planFlags struct {
+	registryFlags
+	dir         string
+	charts      []string
+	constraint  string
+	include     []string
+	exclude     []string
+	json        bool
+	color       string
+	verbose     bool
+	concurrency int
+	timeout     time.Duration
+}
+
+func newPlanCommand(apply bool) *cobra.Command {
+	f := &planFlags{}
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show which targetRevisions would move, and the diff; change nothing",
+		Args:  noArgs,
+	}
+	if apply {
+		cmd.Use, cmd.Short = "apply", "Move targetRevisions to the newest allowed chart versions, editing the files"
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runPlan(cmd, f, apply) }
+
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "dir", ".", "directory of Argo CD manifests to scan")
+	fl.StringArrayVar(&f.charts, "chart", nil, "only promote this chart repository, e.g. oci://ghcr.io/acme/charts/webapp (repeatable)")
+	fl.StringVar(&f.constraint, "constraint", "", "semver constraint where a manifest sets none (default \"*\": newest release)")
+	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml and *.yml)")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
+	fl.BoolVar(&f.json, "json", false, "print one JSON object {changes, skipped, errors} on stdout")
+	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list up-to-date sources too")
+	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, "registry repositories read at once")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole run after this long")
+	f.registryFlags.register(cmd)
+	return cmd
+}
+
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q (flags start with --)", args[0])
+	}
+	return nil
+}
+
+func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	color, err := useColor(f.color, stdout)
+	if err != nil {
+		return err
+	}
+	if info, err := os.Stat(f.dir); err != nil || !info.IsDir() {
+		return usagef("--dir %s is not a readable directory", f.dir)
+	}
+	if f.concurrency < 1 {
+		return usagef("--concurrency must be at least 1")
+	}
+	reg, err := f.client(cmd.InOrStdin(), stderr, f.charts)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	plan, err := promote.Make(ctx, promote.Options{
+		Dir:               f.dir,
+		Include:           f.include,
+		Exclude:           f.exclude,
+		Charts:            f.charts,
+		DefaultConstraint: f.constraint,
+		Concurrency:       f.concurrency,
+		Registry:          reg,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("gave up after --timeout %s: %w", f.timeout, err)
+		}
+		return usageError{err}
+	}
+	if apply {
+		plan.Apply()
+	}
+	if f.json {
+		if err := report.JSON(stdout, plan); err != nil {
+			return err
+		}
+	} else {
+		report.Text(stdout, plan, report.TextOptions{Color: color, Diff: true, Verbose: f.verbose, Applied: apply})
+	}
+	for _, e := range plan.Errors {
+		fmt.Fprintln(stderr, "error:", e.String())
+	}
+	if plan.HasErrors() {
+		return errFailed
+	}
+	return nil
+}

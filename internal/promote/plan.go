@@ -1,0 +1,446 @@
+// Package promote is the flow from manifests to edits: discover the chart sources, resolve
+// the newest version each one's policy allows, and plan, preview and apply the edits. It
+// knows nothing of the CLI or the GitHub Action that drive it.
+package promote
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/version"
+)
+
+// Registry is what planning needs from a registry client.
+type Registry interface {
+	// Tags lists every tag of a chart repository (host/path/name).
+	Tags(ctx context.Context, chart string) ([]string, error)
+	// Chart confirms that chart:tag is a Helm chart and reads its digest and metadata; the
+	// error wraps registry.ErrNotChart when the tag holds something else.
+	Chart(ctx context.Context, chart, tag string) (registry.ChartVersion, error)
+}
+
+// Options configure a plan.
+type Options struct {
+	// Dir is the working tree to scan.
+	Dir string
+	// Include and Exclude are glob patterns for the files to read (see manifest.Glob).
+	Include, Exclude []string
+	// Charts limits the plan to these chart repositories (any spelling NormalizeChart takes).
+	Charts []string
+	// DefaultConstraint applies where a manifest sets no policy; "" means "*".
+	DefaultConstraint string
+	// Concurrency bounds the repositories read at once; 0 means DefaultConcurrency.
+	Concurrency int
+	// Registry reads tags and charts.
+	Registry Registry
+}
+
+// DefaultConcurrency is how many registry repositories are read at once by default.
+const DefaultConcurrency = 8
+
+// Plan is what a run would do: the changes, what it passed over and why, and what failed.
+type Plan struct {
+	// Dir is the scanned directory.
+	Dir string `json:"-"`
+	// Changes are the edits, sorted by file and line.
+	Changes []Change `json:"changes"`
+	// Skipped are sources and files passed over on purpose, with reasons.
+	Skipped []Skip `json:"skipped"`
+	// Errors are the failures: each names its file or chart and what to do.
+	Errors []Error `json:"errors"`
+	// Files are the edited files, before and after, in the order of Changes.
+	Files []FileEdit `json:"-"`
+}
+
+// Change is one targetRevision to move. The JSON names of the first nine fields are a
+// contract that users' pipelines read.
+type Change struct {
+	File        string `json:"file"`
+	Line        int    `json:"line"`
+	Application string `json:"application"`
+	Kind        string `json:"kind"`
+	Chart       string `json:"chart"`
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Digest      string `json:"digest"`
+	Constraint  string `json:"constraint"`
+
+	// Column and Path place the value precisely ("spec.sources[1].targetRevision").
+	Column int    `json:"column"`
+	Path   string `json:"path"`
+	// Tag is the registry tag of To (differs from To by '_' for '+' on Helm-OCI sources).
+	Tag string `json:"tag"`
+	// ConstraintOrigin says which setting chose the constraint.
+	ConstraintOrigin string `json:"constraintOrigin"`
+	// ApplicationSet names the generating ApplicationSet, if any.
+	ApplicationSet string `json:"applicationSet,omitempty"`
+	Namespace      string `json:"namespace,omitempty"`
+	Destination    string `json:"destination,omitempty"`
+	// Form is how the source names its chart: helm-oci, oci or oci+chart.
+	Form string `json:"form"`
+	// Metadata is the chart's Chart.yaml of the new version.
+	Metadata registry.Metadata `json:"metadata"`
+	// Warnings are things a reviewer should know about the source.
+	Warnings []string `json:"warnings,omitempty"`
+
+	edit manifest.Edit
+}
+
+// Skip is a source or file passed over on purpose.
+type Skip struct {
+	File        string `json:"file"`
+	Line        int    `json:"line,omitempty"`
+	Application string `json:"application,omitempty"`
+	Chart       string `json:"chart,omitempty"`
+	Reason      string `json:"reason"`
+}
+
+// Error is a failure of one file or one chart; the rest of the run goes on.
+type Error struct {
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Chart   string `json:"chart,omitempty"`
+	Message string `json:"message"`
+}
+
+// String formats the error for a terminal: "file:line: message" or "chart: message".
+func (e Error) String() string {
+	switch {
+	case e.File != "" && e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
+	case e.File != "":
+		return e.File + ": " + e.Message
+	case e.Chart != "":
+		return e.Chart + ": " + e.Message
+	}
+	return e.Message
+}
+
+// FileEdit is one file's content before and after the plan's edits.
+type FileEdit struct {
+	File          string
+	Before, After []byte
+	digest        [sha256.Size]byte
+}
+
+// candidate is a source that may move, with what its policy allows.
+type candidate struct {
+	src        manifest.Source
+	current    version.Version
+	constraint *version.Constraint
+}
+
+// Make builds the plan: it reads the manifests, resolves every chart once and previews
+// every edit. It changes nothing on disk.
+func Make(ctx context.Context, opts Options) (*Plan, error) {
+	include, err := manifest.CompileGlobs(opts.Include)
+	if err != nil {
+		return nil, fmt.Errorf("--include: %w", err)
+	}
+	if len(opts.Include) == 0 {
+		include = nil
+	}
+	exclude, err := manifest.CompileGlobs(opts.Exclude)
+	if err != nil {
+		return nil, fmt.Errorf("--exclude: %w", err)
+	}
+	onlyCharts := map[string]bool{}
+	for _, c := range opts.Charts {
+		norm, err := manifest.NormalizeChart(c)
+		if err != nil {
+			return nil, fmt.Errorf("--chart: %w", err)
+		}
+		onlyCharts[norm] = true
+	}
+	if _, err := version.ParseConstraint(opts.DefaultConstraint); err != nil {
+		return nil, fmt.Errorf("--constraint: %w", err)
+	}
+
+	found, err := manifest.Discover(ctx, opts.Dir, manifest.Options{Include: include, Exclude: exclude})
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}}
+	for _, p := range found.Problems {
+		plan.Errors = append(plan.Errors, Error{File: p.File, Line: p.Line, Message: p.Message})
+	}
+	for _, s := range found.Skipped {
+		if len(onlyCharts) > 0 && s.Chart != "" && !onlyCharts[s.Chart] {
+			continue
+		}
+		plan.Skipped = append(plan.Skipped, Skip(s))
+	}
+
+	byChart := map[string][]candidate{}
+	for _, src := range found.Sources {
+		if len(onlyCharts) > 0 && !onlyCharts[src.Chart] {
+			continue
+		}
+		c, skip, perr := assess(src, opts.DefaultConstraint)
+		switch {
+		case perr != nil:
+			plan.Errors = append(plan.Errors, *perr)
+		case skip != nil:
+			plan.Skipped = append(plan.Skipped, *skip)
+		default:
+			byChart[src.Chart] = append(byChart[src.Chart], c)
+		}
+	}
+
+	resolved := resolveAll(ctx, opts.Registry, byChart, opts.Concurrency)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	charts := make([]string, 0, len(byChart))
+	for chart := range byChart {
+		charts = append(charts, chart)
+	}
+	sort.Strings(charts)
+	for _, chart := range charts {
+		r := resolved[chart]
+		if r.err != nil {
+			plan.Errors = append(plan.Errors, Error{Chart: chart, Message: fmt.Sprintf("%v (%d source(s) not planned)", r.err, len(byChart[chart]))})
+			continue
+		}
+		for _, c := range byChart[chart] {
+			change, skip, perr := decide(c, r)
+			switch {
+			case perr != nil:
+				plan.Errors = append(plan.Errors, *perr)
+			case skip != nil:
+				plan.Skipped = append(plan.Skipped, *skip)
+			default:
+				plan.Changes = append(plan.Changes, *change)
+			}
+		}
+	}
+	plan.dropConflicts()
+	plan.preview(found.Files)
+	plan.sort()
+	return plan, nil
+}
+
+// assess decides whether a source can move at all, before any registry is asked.
+func assess(src manifest.Source, defaultConstraint string) (candidate, *Skip, *Error) {
+	skip := func(reason string) (candidate, *Skip, *Error) {
+		return candidate{}, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason}, nil
+	}
+	if src.Ignore {
+		return skip("ignored by " + src.IgnoreOrigin)
+	}
+	rev := src.Revision
+	switch version.Classify(rev) {
+	case version.Range:
+		return skip(fmt.Sprintf("targetRevision %q is a range: Argo CD resolves it at sync time", rev))
+	case version.Digest:
+		return skip(fmt.Sprintf("targetRevision %q is a digest: pinned on purpose", rev))
+	case version.Templated:
+		return skip(fmt.Sprintf("targetRevision %q is templated: its value is only known after rendering", rev))
+	case version.Empty:
+		return skip("targetRevision is empty: Argo CD follows the newest version itself")
+	case version.Other:
+		return skip(fmt.Sprintf("targetRevision %q is not a version", rev))
+	}
+	if src.Location.Problem != "" {
+		return skip("cannot be edited safely: " + src.Location.Problem)
+	}
+	current, err := version.ParseRevision(rev)
+	if err != nil {
+		return skip(err.Error())
+	}
+	text, origin := src.Constraint, src.ConstraintOrigin
+	if text == "" {
+		text, origin = defaultConstraint, "--constraint"
+		if text == "" {
+			text, origin = version.AnyVersion, "default (no constraint set)"
+		}
+	}
+	constraint, err := version.ParseConstraint(text)
+	if err != nil {
+		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: fmt.Sprintf("%v, set by %s", err, origin)}
+	}
+	src.ConstraintOrigin = origin
+	return candidate{src: src, current: current, constraint: constraint}, nil, nil
+}
+
+// decide turns a candidate and its chart's resolution into a change or a skip.
+func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
+	src := c.src
+	skip := func(reason string) (*Change, *Skip, *Error) {
+		return nil, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason}, nil
+	}
+	best, err := r.best(c.constraint.String())
+	switch {
+	case err != nil:
+		return nil, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: err.Error()}
+	case best == nil:
+		return skip(fmt.Sprintf("no version in %d tags satisfies %s", r.tagCount, c.constraint))
+	}
+	switch cmp := version.Compare(best.version.SemVer, c.current.SemVer); {
+	case cmp == 0:
+		return skip(fmt.Sprintf("up to date: %s is the newest version %s allows", src.Revision, c.constraint))
+	case cmp < 0:
+		return skip(fmt.Sprintf("%s is newer than every chart version %s allows (newest %s): never downgraded", src.Revision, c.constraint, best.version))
+	}
+	spelling := version.HelmVersion
+	if src.Form != manifest.HelmOCI {
+		spelling = version.RawTag
+	}
+	to := best.version.Spell(spelling)
+	return &Change{
+		File:             src.File,
+		Line:             src.Location.Line,
+		Column:           src.Location.Column,
+		Path:             src.Location.Path,
+		Application:      src.Application,
+		ApplicationSet:   src.ApplicationSet,
+		Kind:             src.Kind,
+		Namespace:        src.Namespace,
+		Destination:      src.Destination,
+		Chart:            src.Chart,
+		Form:             src.Form.String(),
+		From:             src.Revision,
+		To:               to,
+		Tag:              best.version.Tag,
+		Digest:           best.chart.Digest,
+		Constraint:       c.constraint.String(),
+		ConstraintOrigin: src.ConstraintOrigin,
+		Metadata:         best.chart.Metadata,
+		Warnings:         src.Warnings,
+		edit:             manifest.Edit{Location: src.Location, Old: src.Revision, New: to},
+	}, nil, nil
+}
+
+// dropConflicts turns into skips the changes that want one value to become two different
+// versions (an ApplicationSet template value shared by elements of different charts).
+func (p *Plan) dropConflicts() {
+	type key struct {
+		file   string
+		offset int
+	}
+	targets := map[key]map[string]bool{}
+	for _, c := range p.Changes {
+		k := key{c.File, c.edit.Location.Offset}
+		if targets[k] == nil {
+			targets[k] = map[string]bool{}
+		}
+		targets[k][c.To] = true
+	}
+	kept := p.Changes[:0]
+	for _, c := range p.Changes {
+		if t := targets[key{c.File, c.edit.Location.Offset}]; len(t) > 1 {
+			p.Skipped = append(p.Skipped, Skip{File: c.File, Line: c.Line, Application: c.Application, Chart: c.Chart,
+				Reason: "one targetRevision is shared by sources that resolve to different versions (" + strings.Join(sortedKeys(t), ", ") + "): split the template or pin it by hand"})
+			continue
+		}
+		kept = append(kept, c)
+	}
+	p.Changes = kept
+}
+
+// preview computes every edited file in memory, so a plan shows exactly the bytes apply
+// would write and refuses up front what apply would refuse.
+func (p *Plan) preview(digests map[string][sha256.Size]byte) {
+	byFile := map[string][]int{}
+	var order []string
+	for i, c := range p.Changes {
+		if byFile[c.File] == nil {
+			order = append(order, c.File)
+		}
+		byFile[c.File] = append(byFile[c.File], i)
+	}
+	drop := map[int]bool{}
+	for _, file := range order {
+		idx := byFile[file]
+		fail := func(err error) {
+			line := 0
+			var refused *manifest.RefusedError
+			if errors.As(err, &refused) {
+				line = refused.Line
+			}
+			p.Errors = append(p.Errors, Error{File: file, Line: line, Message: fmt.Sprintf("%v (%d change(s) in this file not made)", err, len(idx))})
+			for _, i := range idx {
+				drop[i] = true
+			}
+		}
+		before, err := os.ReadFile(filepath.Join(p.Dir, filepath.FromSlash(file)))
+		if err != nil {
+			fail(err)
+			continue
+		}
+		if sha256.Sum256(before) != digests[file] {
+			fail(errors.New("the file changed while it was being planned; run again"))
+			continue
+		}
+		edits := make([]manifest.Edit, 0, len(idx))
+		for _, i := range idx {
+			edits = append(edits, p.Changes[i].edit)
+		}
+		after, err := manifest.Rewrite(before, edits)
+		if err != nil {
+			fail(err)
+			continue
+		}
+		if !bytes.Equal(before, after) {
+			p.Files = append(p.Files, FileEdit{File: file, Before: before, After: after, digest: digests[file]})
+		}
+	}
+	if len(drop) > 0 {
+		kept := p.Changes[:0]
+		for i, c := range p.Changes {
+			if !drop[i] {
+				kept = append(kept, c)
+			}
+		}
+		p.Changes = kept
+	}
+}
+
+func (p *Plan) sort() {
+	sort.SliceStable(p.Changes, func(i, j int) bool {
+		a, b := p.Changes[i], p.Changes[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	sort.SliceStable(p.Skipped, func(i, j int) bool {
+		a, b := p.Skipped[i], p.Skipped[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	sort.SliceStable(p.Errors, func(i, j int) bool {
+		a, b := p.Errors[i], p.Errors[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Chart < b.Chart
+	})
+	sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].File < p.Files[j].File })
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// HasErrors reports whether any file or chart failed.
+func (p *Plan) HasErrors() bool { return len(p.Errors) > 0 }

@@ -1,0 +1,175 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/version"
+)
+
+// maxNotCharts bounds how many tags in a row may turn out not to be charts before the
+// search for an allowed chart version gives up, so a repository full of container images
+// cannot make one run fetch thousands of manifests.
+const maxNotCharts = 10
+
+// resolution is what one chart repository offers: its versions and, per constraint,
+// the newest allowed version that is really a chart.
+type resolution struct {
+	tagCount int
+	ignored  int
+	err      error
+	best     func(constraint string) (*chartVersion, error)
+}
+
+type chartVersion struct {
+	version version.Version
+	chart   registry.ChartVersion
+}
+
+// resolveAll reads every chart repository once, at most concurrency at a time, and finds
+// for each constraint in use the newest allowed chart version.
+func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidate, concurrency int) map[string]*resolution {
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	out := make(map[string]*resolution, len(byChart))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, concurrency)
+	for chart, cands := range byChart {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				mu.Lock()
+				out[chart] = &resolution{err: ctx.Err()}
+				mu.Unlock()
+				return
+			}
+			r := resolveChart(ctx, reg, chart, cands)
+			mu.Lock()
+			out[chart] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func resolveChart(ctx context.Context, reg Registry, chart string, cands []candidate) *resolution {
+	tags, err := reg.Tags(ctx, chart)
+	if err != nil {
+		return &resolution{err: err}
+	}
+	versions, ignored := version.ParseTags(tags)
+	r := &resolution{tagCount: len(tags), ignored: len(ignored)}
+
+	// Group the candidates by constraint: each group needs one answer.
+	type group struct {
+		constraint *version.Constraint
+		oldest     version.Version // the lowest current version in the group
+	}
+	groups := map[string]*group{}
+	for _, c := range cands {
+		g := groups[c.constraint.String()]
+		if g == nil {
+			groups[c.constraint.String()] = &group{constraint: c.constraint, oldest: c.current}
+			continue
+		}
+		if version.Compare(c.current.SemVer, g.oldest.SemVer) < 0 {
+			g.oldest = c.current
+		}
+	}
+
+	fetched := map[string]registry.ChartVersion{}
+	fetchErr := map[string]error{}
+	fetch := func(tag string) (registry.ChartVersion, error) {
+		if cv, ok := fetched[tag]; ok {
+			return cv, nil
+		}
+		if err, ok := fetchErr[tag]; ok {
+			return registry.ChartVersion{}, err
+		}
+		cv, err := reg.Chart(ctx, chart, tag)
+		if err != nil {
+			fetchErr[tag] = err
+			return cv, err
+		}
+		fetched[tag] = cv
+		return cv, nil
+	}
+
+	type answer struct {
+		best *chartVersion
+		err  error
+	}
+	answers := map[string]answer{}
+	for key, g := range groups {
+		answers[key] = func() answer {
+			allowed := g.constraint.Allowed(versions)
+			if len(allowed) == 0 {
+				return answer{}
+			}
+			if version.Compare(allowed[0].SemVer, g.oldest.SemVer) <= 0 {
+				// Nobody in the group would move: no manifest needs fetching to say so.
+				return answer{best: &chartVersion{version: allowed[0]}}
+			}
+			v, cv, err := firstChart(allowed, fetch)
+			if err != nil || v == nil {
+				return answer{err: err}
+			}
+			return answer{best: &chartVersion{version: *v, chart: cv}}
+		}()
+	}
+	r.best = func(constraint string) (*chartVersion, error) {
+		a := answers[constraint]
+		return a.best, a.err
+	}
+	return r
+}
+
+// firstChart walks allowed (newest first) and returns the first version whose manifest is
+// a Helm chart, passing over container images and the like, up to maxNotCharts of them.
+func firstChart(allowed []version.Version, fetch func(tag string) (registry.ChartVersion, error)) (*version.Version, registry.ChartVersion, error) {
+	notCharts := 0
+	for _, v := range allowed {
+		cv, err := fetch(v.Tag)
+		if errors.Is(err, registry.ErrNotChart) {
+			if notCharts++; notCharts >= maxNotCharts {
+				return nil, cv, fmt.Errorf("the %d newest allowed tags are not Helm charts (last: %v)", notCharts, err)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, cv, err
+		}
+		return &v, cv, nil
+	}
+	return nil, registry.ChartVersion{}, nil
+}
+
+// Newest returns the newest version of chart that constraint allows and that is a Helm
+// chart, with its digest and metadata. It returns an error when none is.
+func Newest(ctx context.Context, reg Registry, chart string, constraint *version.Constraint) (version.Version, registry.ChartVersion, error) {
+	tags, err := reg.Tags(ctx, chart)
+	if err != nil {
+		return version.Version{}, registry.ChartVersion{}, err
+	}
+	versions, _ := version.ParseTags(tags)
+	v, cv, err := firstChart(constraint.Allowed(versions), func(tag string) (registry.ChartVersion, error) {
+		return reg.Chart(ctx, chart, tag)
+	})
+	if err != nil {
+		return version.Version{}, cv, fmt.Errorf("%s: %w", chart, err)
+	}
+	if v == nil {
+		return version.Version{}, cv, fmt.Errorf("%s: no chart version among %d tags satisfies %s", chart, len(tags), constraint)
+	}
+	return *v, cv, nil
+}
