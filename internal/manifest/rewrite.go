@@ -46,8 +46,27 @@ var safeValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)
 // anything but the edited values differs, or a value is not what the edit expected, the
 // rewrite is refused with a *RefusedError and data is not changed.
 func Rewrite(data []byte, edits []Edit) ([]byte, error) {
+	result, unique, err := splice(data, edits)
+	if err != nil || len(unique) == 0 {
+		return result, err
+	}
+	if err := verify(data, result, unique); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// Splice is Rewrite without the final parse: it checks that each edit's bytes still spell
+// the old value and replaces them. It is for previews (a plan of thousands of files),
+// where the proof by parsing is left to the write that Rewrite guards.
+func Splice(data []byte, edits []Edit) ([]byte, error) {
+	result, _, err := splice(data, edits)
+	return result, err
+}
+
+func splice(data []byte, edits []Edit) ([]byte, []Edit, error) {
 	if len(edits) == 0 {
-		return data, nil
+		return data, nil, nil
 	}
 	sorted := append([]Edit(nil), edits...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Location.Offset < sorted[j].Location.Offset })
@@ -55,21 +74,21 @@ func Rewrite(data []byte, edits []Edit) ([]byte, error) {
 	for i, e := range sorted {
 		loc := e.Location
 		if loc.Problem != "" {
-			return nil, refuse(loc.Line, "%s", loc.Problem)
+			return nil, nil, refuse(loc.Line, "%s", loc.Problem)
 		}
 		if !safeValueRE.MatchString(e.New) {
-			return nil, refuse(loc.Line, "new value %q holds characters a version cannot", e.New)
+			return nil, nil, refuse(loc.Line, "new value %q holds characters a version cannot", e.New)
 		}
 		if i > 0 {
 			prev := unique[len(unique)-1]
 			if prev.Location.Offset == loc.Offset {
 				if prev.New != e.New || prev.Old != e.Old {
-					return nil, refuse(loc.Line, "two edits of one value disagree (%q and %q)", prev.New, e.New)
+					return nil, nil, refuse(loc.Line, "two edits of one value disagree (%q and %q)", prev.New, e.New)
 				}
 				continue
 			}
 			if prev.Location.Offset+prev.Location.Length > loc.Offset {
-				return nil, refuse(loc.Line, "edits overlap")
+				return nil, nil, refuse(loc.Line, "edits overlap")
 			}
 		}
 		unique = append(unique, e)
@@ -81,22 +100,18 @@ func Rewrite(data []byte, edits []Edit) ([]byte, error) {
 	for _, e := range unique {
 		loc := e.Location
 		if loc.Offset < last || loc.Offset+loc.Length > len(data) {
-			return nil, refuse(loc.Line, "the value's position lies outside the file")
+			return nil, nil, refuse(loc.Line, "the value's position lies outside the file")
 		}
 		length, quote, problem := scanScalar(data, loc.Offset, e.Old, styleOf(loc.Quote))
 		if problem != "" || length != loc.Length || quote != loc.Quote {
-			return nil, refuse(loc.Line, "the file no longer holds %q at line %d, column %d", e.Old, loc.Line, loc.Column)
+			return nil, nil, refuse(loc.Line, "the file no longer holds %q at line %d, column %d", e.Old, loc.Line, loc.Column)
 		}
 		out.Write(data[last:loc.Offset])
 		out.WriteString(token(e.New, loc.Quote))
 		last = loc.Offset + loc.Length
 	}
 	out.Write(data[last:])
-	result := out.Bytes()
-	if err := verify(data, result, unique); err != nil {
-		return nil, err
-	}
-	return result, nil
+	return out.Bytes(), unique, nil
 }
 
 func styleOf(quote byte) yaml.Style {

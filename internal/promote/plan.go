@@ -348,7 +348,7 @@ func (p *Plan) dropConflicts() {
 }
 
 // preview computes every edited file in memory, so a plan shows exactly the bytes apply
-// would write and refuses up front what apply would refuse.
+// would write.
 func (p *Plan) preview(digests map[string][sha256.Size]byte) {
 	byFile := map[string][]int{}
 	var order []string
@@ -385,7 +385,9 @@ func (p *Plan) preview(digests map[string][sha256.Size]byte) {
 		for _, i := range idx {
 			edits = append(edits, p.Changes[i].edit)
 		}
-		after, err := manifest.Rewrite(before, edits)
+		// Splice, not Rewrite: the parse that proves an edit is left to Apply, so that a plan
+		// of a whole fleet costs one parse per file.
+		after, err := manifest.Splice(before, edits)
 		if err != nil {
 			fail(err)
 			continue
