@@ -102,6 +102,9 @@ type Skip struct {
 	Application string `json:"application,omitempty"`
 	Chart       string `json:"chart,omitempty"`
 	Reason      string `json:"reason"`
+	// UpToDate marks a source already at the newest version its policy allows: nothing to
+	// do, as opposed to something passed over.
+	UpToDate bool `json:"upToDate,omitempty"`
 }
 
 // Error is a failure of one file or one chart; the rest of the run goes on.
@@ -177,7 +180,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		if len(onlyCharts) > 0 && s.Chart != "" && !onlyCharts[s.Chart] {
 			continue
 		}
-		plan.Skipped = append(plan.Skipped, Skip(s))
+		plan.Skipped = append(plan.Skipped, Skip{File: s.File, Line: s.Line, Application: s.Application, Chart: s.Chart, Reason: s.Reason})
 	}
 
 	byChart := map[string][]candidate{}
@@ -261,7 +264,7 @@ func assess(src manifest.Source, defaultConstraint string) (candidate, *Skip, *E
 	if text == "" {
 		text, origin = defaultConstraint, "--constraint"
 		if text == "" {
-			text, origin = version.AnyVersion, "default (no constraint set)"
+			text, origin = version.AnyVersion, "default: no constraint set"
 		}
 	}
 	constraint, err := version.ParseConstraint(text)
@@ -287,7 +290,9 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 	}
 	switch cmp := version.Compare(best.version.SemVer, c.current.SemVer); {
 	case cmp == 0:
-		return skip(fmt.Sprintf("up to date: %s is the newest version %s allows", src.Revision, c.constraint))
+		_, s, _ := skip(fmt.Sprintf("up to date: %s is the newest version %s allows", src.Revision, c.constraint))
+		s.UpToDate = true
+		return nil, s, nil
 	case cmp < 0:
 		return skip(fmt.Sprintf("%s is newer than every chart version %s allows (newest %s): never downgraded", src.Revision, c.constraint, best.version))
 	}

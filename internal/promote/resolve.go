@@ -151,6 +151,9 @@ func firstChart(allowed []version.Version, fetch func(tag string) (registry.Char
 		}
 		return &v, cv, nil
 	}
+	if notCharts > 0 {
+		return nil, registry.ChartVersion{}, fmt.Errorf("all %d allowed tags are not Helm charts (container images or other artifacts)", notCharts)
+	}
 	return nil, registry.ChartVersion{}, nil
 }
 

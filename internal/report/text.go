@@ -23,23 +23,20 @@ type TextOptions struct {
 	Applied bool
 }
 
-// upToDatePrefix starts the reason of a source that needs no change.
-const upToDatePrefix = "up to date"
-
 // Text writes the plan for a person: changes, skips with reasons, the diff and a summary
 // line. Errors are not included: the caller writes them to stderr.
 func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 	p := painter{o.Color}
 	if len(plan.Changes) > 0 {
-		verb := "Would change"
+		heading := "Changes"
 		if o.Applied {
-			verb = "Changed"
+			heading = "Applied"
 		}
-		fmt.Fprintln(w, p.bold(fmt.Sprintf("%s %d source(s):", verb, len(plan.Changes))))
+		fmt.Fprintln(w, p.bold(fmt.Sprintf("%s (%d):", heading, len(plan.Changes))))
 		for _, c := range plan.Changes {
-			fmt.Fprintf(w, "  %s  %s %s\n", p.bold(fmt.Sprintf("%s:%d", c.File, c.Line)), c.Kind, c.Application)
-			fmt.Fprintf(w, "      %s  %s → %s  %s\n", c.Chart, p.red(c.From), p.green(c.To),
-				p.dim(fmt.Sprintf("(%s, %s)", c.Constraint, shortDigest(c.Digest))))
+			fmt.Fprintf(w, "  %s  %s\n", p.bold(fmt.Sprintf("%s:%d", c.File, c.Line)), who(c))
+			fmt.Fprintf(w, "      %s  %s → %s\n", c.Chart, p.red(c.From), p.green(c.To))
+			fmt.Fprintf(w, "      %s\n", p.dim(details(c)))
 			for _, warning := range c.Warnings {
 				fmt.Fprintf(w, "      %s %s\n", p.yellow("warning:"), warning)
 			}
@@ -47,27 +44,17 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 		fmt.Fprintln(w)
 	}
 
-	var listed []promote.Skip
+	var skipped, current []promote.Skip
 	for _, s := range plan.Skipped {
-		if !o.Verbose && strings.HasPrefix(s.Reason, upToDatePrefix) {
-			continue
+		if s.UpToDate {
+			current = append(current, s)
+		} else {
+			skipped = append(skipped, s)
 		}
-		listed = append(listed, s)
 	}
-	if len(listed) > 0 {
-		fmt.Fprintln(w, p.bold(fmt.Sprintf("Skipped %d:", len(listed))))
-		for _, s := range listed {
-			where := s.File
-			if s.Line > 0 {
-				where = fmt.Sprintf("%s:%d", s.File, s.Line)
-			}
-			who := strings.TrimSpace(s.Application + "  " + s.Chart)
-			if who != "" {
-				who = "  " + who
-			}
-			fmt.Fprintf(w, "  %s%s\n      %s\n", where, who, p.dim(s.Reason))
-		}
-		fmt.Fprintln(w)
+	writeSkips(w, p, "Skipped", skipped)
+	if o.Verbose {
+		writeSkips(w, p, "Up to date", current)
 	}
 
 	if o.Diff {
@@ -81,22 +68,54 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 		}
 	}
 
-	current := countUpToDate(plan.Skipped)
-	fmt.Fprintf(w, "%d change(s) in %d file(s), %d up to date, %d skipped, %d error(s)\n",
-		len(plan.Changes), len(plan.Files), current, len(plan.Skipped)-current, len(plan.Errors))
+	hint := ""
+	if len(current) > 0 && !o.Verbose {
+		hint = " (-v lists them)"
+	}
+	fmt.Fprintf(w, "%d change(s) in %d file(s), %d up to date%s, %d skipped, %d error(s)\n",
+		len(plan.Changes), len(plan.Files), len(current), hint, len(skipped), len(plan.Errors))
 }
 
-func countUpToDate(skips []promote.Skip) int {
-	n := 0
-	for _, s := range skips {
-		if strings.HasPrefix(s.Reason, upToDatePrefix) {
-			n++
-		}
+// who names the Application a change belongs to, and its ApplicationSet.
+func who(c promote.Change) string {
+	if c.ApplicationSet != "" && c.ApplicationSet != c.Application {
+		return fmt.Sprintf("Application %s (ApplicationSet %s)", c.Application, c.ApplicationSet)
 	}
-	return n
+	return c.Kind + " " + c.Application
+}
+
+// details says why this version: the constraint and where it was set, what the chart
+// ships, and its immutable address.
+func details(c promote.Change) string {
+	parts := []string{fmt.Sprintf("allowed by %s (%s)", c.Constraint, c.ConstraintOrigin)}
+	if c.Metadata.AppVersion != "" {
+		parts = append(parts, "appVersion "+c.Metadata.AppVersion)
+	}
+	parts = append(parts, shortDigest(c.Digest))
+	return strings.Join(parts, " · ")
+}
+
+func writeSkips(w io.Writer, p painter, heading string, skips []promote.Skip) {
+	if len(skips) == 0 {
+		return
+	}
+	fmt.Fprintln(w, p.bold(fmt.Sprintf("%s (%d):", heading, len(skips))))
+	for _, s := range skips {
+		where := s.File
+		if s.Line > 0 {
+			where = fmt.Sprintf("%s:%d", s.File, s.Line)
+		}
+		names := strings.TrimSpace(s.Application + "  " + s.Chart)
+		if names != "" {
+			names = "  " + names
+		}
+		fmt.Fprintf(w, "  %s%s\n      %s\n", where, names, p.dim(s.Reason))
+	}
+	fmt.Fprintln(w)
 }
 
 func shortDigest(d string) string {
+
 	if len(d) > len("sha256:")+12 {
 		return d[:len("sha256:")+12]
 	}
