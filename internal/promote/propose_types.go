@@ -1,0 +1,180 @@
+package promote
+
+import (
+	"time"
+)
+
+// Grouping says which changes share one branch and one pull request.
+type Grouping string
+
+const (
+	// GroupByChart puts every Application of one chart (and one target version) in one PR.
+	GroupByChart Grouping = "chart"
+	// GroupByApplication opens one PR per Application, so environments merge separately.
+	GroupByApplication Grouping = "application"
+	// GroupByAll puts every change of the run in one PR.
+	GroupByAll Grouping = "all"
+)
+
+// ParseGrouping validates a group-by setting.
+func ParseGrouping(s string) (Grouping, error) {
+	switch g := Grouping(s); g {
+	case GroupByChart, GroupByApplication, GroupByAll:
+		return g, nil
+	case "":
+		return GroupByChart, nil
+	}
+	return "", &InputError{Input: "group-by", Value: s, Want: `"chart", "application" or "all"`}
+}
+
+// CommitVia says how the promotion commit is made.
+type CommitVia string
+
+const (
+	// CommitViaGit builds the commit locally with go-git and pushes it with a lease.
+	CommitViaGit CommitVia = "git"
+	// CommitViaAPI creates the commit through GitHub's Git database API, so GitHub signs it
+	// and it shows as Verified, which many branch protections require.
+	CommitViaAPI CommitVia = "api"
+)
+
+// ParseCommitVia validates a commit-via setting.
+func ParseCommitVia(s string) (CommitVia, error) {
+	switch v := CommitVia(s); v {
+	case CommitViaGit, CommitViaAPI:
+		return v, nil
+	case "":
+		return CommitViaGit, nil
+	}
+	return "", &InputError{Input: "commit-via", Value: s, Want: `"git" or "api"`}
+}
+
+// InputError is a setting with a value the tool cannot use; it says what to write instead.
+type InputError struct {
+	Input, Value, Want string
+}
+
+func (e *InputError) Error() string {
+	return "invalid " + e.Input + " " + quoteValue(e.Value) + ": use " + e.Want
+}
+
+func quoteValue(s string) string { return "\"" + s + "\"" }
+
+// Identity is a commit author or committer.
+type Identity struct {
+	Name, Email string
+}
+
+// DefaultIdentity is GitHub's own bot identity for commits made with GITHUB_TOKEN.
+var DefaultIdentity = Identity{Name: "github-actions[bot]", Email: "41898282+github-actions[bot]@users.noreply.github.com"}
+
+// PullRequestOptions shape the pull requests a promotion opens.
+type PullRequestOptions struct {
+	Labels        []string
+	Reviewers     []string
+	TeamReviewers []string
+	Assignees     []string
+	Draft         bool
+	// AutoMerge is "", "merge", "squash" or "rebase".
+	AutoMerge string
+}
+
+// ProposeOptions configure a promotion: a plan, then one branch, commit and pull request
+// per group of changes.
+type ProposeOptions struct {
+	// Plan is how to plan; Plan.Dir is inside the Git checkout.
+	Plan Options
+	// Owner and Repo name the GitHub repository; Base is the branch PRs target.
+	Owner, Repo, Base string
+	// GroupBy decides which changes share a pull request.
+	GroupBy Grouping
+	// BranchPrefix starts every promotion branch name (default "chart-promoter/").
+	BranchPrefix string
+	// CommitVia is git (default) or api.
+	CommitVia CommitVia
+	// Author and Committer sign the commit (default DefaultIdentity); SignOff adds a
+	// Signed-off-by trailer for the author (DCO).
+	Author, Committer Identity
+	SignOff           bool
+	// PullRequest shapes the PRs.
+	PullRequest PullRequestOptions
+	// DryRun plans and reports the groups without touching Git or GitHub.
+	DryRun bool
+	// Now stamps commits (default time.Now); tests fix it.
+	Now func() time.Time
+}
+
+// PullRequestAction says what a run did to a group's pull request.
+type PullRequestAction string
+
+const (
+	// Opened: a new pull request.
+	Opened PullRequestAction = "opened"
+	// Updated: the branch moved to a fresh commit and the PR's title and body were updated.
+	Updated PullRequestAction = "updated"
+	// Unchanged: the open PR already proposes exactly these changes; nothing was written.
+	Unchanged PullRequestAction = "unchanged"
+	// Blocked: the branch holds commits the tool did not make; it was left alone.
+	Blocked PullRequestAction = "blocked"
+	// Planned: a dry run; nothing was written.
+	Planned PullRequestAction = "planned"
+	// Failed: Git or GitHub failed for this group; the error says how.
+	Failed PullRequestAction = "failed"
+)
+
+// Proposal is one group's outcome: its branch, changes and pull request.
+type Proposal struct {
+	// Group is a readable name of the group ("webapp 1.2.5", "webapp-prod", "all").
+	Group string `json:"group"`
+	// Branch is the promotion branch.
+	Branch string `json:"branch"`
+	// Action is what the run did.
+	Action PullRequestAction `json:"action"`
+	// Number and URL identify the pull request (0 and "" when there is none).
+	Number int    `json:"number,omitempty"`
+	URL    string `json:"url,omitempty"`
+	// Commit is the promotion commit's SHA, when one exists.
+	Commit string `json:"commit,omitempty"`
+	// Title and Body are the pull request's text.
+	Title string `json:"title"`
+	Body  string `json:"-"`
+	// Changes are the group's changes.
+	Changes []Change `json:"changes"`
+	// Superseded are older promotion PRs this one made obsolete and closed.
+	Superseded []int `json:"superseded,omitempty"`
+	// Warnings are things that did not work but did not fail the group (auto-merge refused).
+	Warnings []string `json:"warnings,omitempty"`
+	// Error says why the group failed or was blocked.
+	Error string `json:"error,omitempty"`
+}
+
+// Result is the outcome of a promotion run.
+type Result struct {
+	// Plan is the plan the proposals were made from.
+	Plan *Plan `json:"-"`
+	// Proposals are the groups, in a stable order.
+	Proposals []Proposal `json:"proposals"`
+}
+
+// Changed reports whether the run opened or updated any pull request.
+func (r *Result) Changed() bool {
+	for _, p := range r.Proposals {
+		if p.Action == Opened || p.Action == Updated {
+			return true
+		}
+	}
+	return false
+}
+
+// Failed reports whether any file, chart or group failed.
+func (r *Result) Failed() bool {
+	if r.Plan != nil && r.Plan.HasErrors() {
+		return true
+	}
+	for _, p := range r.Proposals {
+		if p.Action == Failed {
+			return true
+		}
+	}
+	return false
+}
