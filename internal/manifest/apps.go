@@ -123,6 +123,8 @@ func (s *scanner) sourcesOf(spec *yaml.Node, path string, o owner) {
 		s.source(src, path+".source", o)
 	}
 	if list := lookup(spec, "sources"); list != nil && list.Kind == yaml.SequenceNode {
+		// An anchored list may be aliased elsewhere: an edit inside would change that too.
+		o.anchored = o.anchored || anchored(list)
 		for i, src := range list.Content {
 			s.source(src, path+".sources["+strconv.Itoa(i)+"]", o)
 		}
@@ -142,8 +144,10 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 		repoURL, okRepo = render(repoURL, o.params)
 		chart, okChart = render(chart, o.params)
 		if !okRepo || !okChart {
-			skip.Reason = "repoURL or chart is templated from parameters chart-promoter cannot read"
-			s.skipped = append(s.skipped, skip)
+			if looksOCI(repoURL) {
+				skip.Reason = "repoURL or chart is templated from parameters chart-promoter cannot read"
+				s.skipped = append(s.skipped, skip)
+			}
 			return
 		}
 	} else if isTemplate(repoURL) || isTemplate(chart) {
@@ -172,6 +176,15 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 	}
 	pol := o.policy
 	comments := []string{keyNode.HeadComment, keyNode.LineComment, revNode.LineComment}
+	sharedParam := ""
+	if o.params == nil && isTemplate(revNode.Value) {
+		// Helm values or generators whose data is not in this file fill it in: the bytes
+		// here are a template, not a version, and editing them would break the rendering.
+		skip.Line = revNode.Line
+		skip.Reason = "targetRevision " + quote(revNode.Value) + " is templated from values or generator parameters chart-promoter cannot read"
+		s.skipped = append(s.skipped, skip)
+		return
+	}
 	if o.params != nil && isTemplate(revNode.Value) {
 		name, ok := soleParam(revNode.Value)
 		var node, key *yaml.Node
@@ -187,6 +200,10 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 		}
 		revNode, revPath = node, nodePath
 		comments = append(comments, key.HeadComment, key.LineComment, node.LineComment)
+		if usesParam(scalarValue(repoNode), name) || usesParam(scalarValue(chartNode), name) {
+			// The edit would change which chart the Application pulls, not only its version.
+			sharedParam = name
+		}
 	}
 	fromComment, problem := commentPolicy(comments...)
 	if problem != "" {
@@ -222,6 +239,14 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 	if out.Location.Problem == "" && revPath == path+".targetRevision" && sharedValue(src, o) {
 		out.Location.Problem = "targetRevision is shared with other places through a YAML anchor, alias or merge key (<<): edit it by hand"
 	}
+	if out.Location.Problem == "" && revPath == path+".targetRevision" && countKeys(src, "targetRevision") > 1 {
+		// The parser keeps both; Kubernetes tooling either rejects the file or keeps the
+		// last one, so an edit of the first could change nothing that is deployed.
+		out.Location.Problem = "targetRevision appears more than once in this source: remove the duplicate"
+	}
+	if out.Location.Problem == "" && sharedParam != "" {
+		out.Location.Problem = "the list-generator value " + quote(sharedParam) + " is also used in repoURL or chart: an edit would change the chart, not only its version; edit it by hand"
+	}
 	if revNode.Kind == yaml.ScalarNode && out.Location.Problem == "" && revNode.ShortTag() != "!!str" {
 		out.Location.Problem = "targetRevision " + revNode.Value + " is a YAML " + strings.TrimPrefix(revNode.ShortTag(), "!!") + ", not a string, which Argo CD rejects: quote it"
 	}
@@ -236,6 +261,19 @@ func sharedValue(src *yaml.Node, o owner) bool {
 	}
 	k, _ := ownPair(src, "targetRevision")
 	return k == nil
+}
+
+// countKeys counts the keys named key written in mapping n itself.
+func countKeys(n *yaml.Node, key string) int {
+	count := 0
+	if n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if kn := n.Content[i]; kn.Kind == yaml.ScalarNode && kn.Value == key {
+				count++
+			}
+		}
+	}
+	return count
 }
 
 func anchored(nodes ...*yaml.Node) bool {
@@ -259,9 +297,14 @@ func chartReference(repoURL, chart string) (ref string, form Form, isChart bool,
 	switch {
 	case hasScheme(r, "oci"):
 		rest := strings.TrimRight(r[len("oci://"):], "/")
-		if chart != "" {
+		switch {
+		case chart != "" && strings.HasSuffix(rest, "/"+chart):
+			// The chart name written twice ("oci://ghcr.io/org/helm/app" with chart "app"),
+			// a common form: Argo CD pulls the repoURL as it stands, which names the chart.
+			ref, form = rest, NativeOCIWithChart
+		case chart != "":
 			ref, form = rest+"/"+chart, NativeOCIWithChart
-		} else {
+		default:
 			ref, form = rest, NativeOCI
 		}
 	case strings.Contains(r, "://"), chart == "", r == "":
@@ -372,6 +415,16 @@ func soleParam(text string) (string, bool) {
 		return "", false
 	}
 	return t[m[2]:m[3]], true
+}
+
+// usesParam reports whether text refers to the parameter name.
+func usesParam(text, name string) bool {
+	for _, m := range paramRE.FindAllStringSubmatch(text, -1) {
+		if m[1] == name {
+			return true
+		}
+	}
+	return false
 }
 
 // render substitutes element parameters into text; ok is false if any is left unresolved.

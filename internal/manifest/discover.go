@@ -110,7 +110,7 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		return nil, walkErr
 	}
 
-	results := make([]fileResult, len(files))
+	results := make([]FileScan, len(files))
 	workers := opts.Concurrency
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -147,11 +147,15 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		}
 	}
 	sort.SliceStable(res.Sources, func(i, j int) bool {
-		a, b := res.Sources[i], res.Sources[j]
-		if a.File != b.File {
-			return a.File < b.File
+		a, b := res.Sources[i].Location, res.Sources[j].Location
+		if fa, fb := res.Sources[i].File, res.Sources[j].File; fa != fb {
+			return fa < fb
 		}
-		return a.Location.Offset < b.Location.Offset
+		// Line and column, not offset: a location with a problem may have no offset.
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
 	})
 	sortByFileLine(res.Skipped, func(s Skip) (string, int) { return s.File, s.Line })
 	sortByFileLine(res.Problems, func(p Problem) (string, int) { return p.File, p.Line })
@@ -177,8 +181,8 @@ func relPath(root, p string) string {
 	return filepath.ToSlash(rel)
 }
 
-// fileResult is what scanning one file produced.
-type fileResult struct {
+// FileScan is what scanning one file produced: its sources, skips and problems.
+type FileScan struct {
 	file     string
 	digest   [sha256.Size]byte
 	sources  []Source
@@ -186,20 +190,29 @@ type fileResult struct {
 	problems []Problem
 }
 
-func readAndScan(root, p string, maxSize int64) fileResult {
+// Sources returns the file's OCI chart sources.
+func (r FileScan) Sources() []Source { return r.sources }
+
+// Skipped returns what the scan passed over, with reasons.
+func (r FileScan) Skipped() []Skip { return r.skipped }
+
+// Problems returns what made the file unreadable as intended.
+func (r FileScan) Problems() []Problem { return r.problems }
+
+func readAndScan(root, p string, maxSize int64) FileScan {
 	rel := relPath(root, p)
 	f, err := os.Open(p)
 	if err != nil {
-		return fileResult{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
+		return FileScan{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
 	}
 	defer f.Close()
 	// Read one byte past the limit so an oversized file is known without reading it all.
 	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
 	if err != nil {
-		return fileResult{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
+		return FileScan{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
 	}
 	if int64(len(data)) > maxSize {
-		return fileResult{file: rel, skipped: []Skip{{File: rel, Reason: fmt.Sprintf("larger than %d MiB: not read", maxSize>>20)}}}
+		return FileScan{file: rel, skipped: []Skip{{File: rel, Reason: fmt.Sprintf("larger than %d MiB: not read", maxSize>>20)}}}
 	}
 	r := Scan(rel, data)
 	if len(r.problems) > 0 && isHelmTemplate(root, rel) {
@@ -213,7 +226,7 @@ func readAndScan(root, p string, maxSize int64) fileResult {
 
 // Scan reads every YAML document of one file and returns its OCI chart sources. name is
 // the file's path as reported; data its bytes.
-func Scan(name string, data []byte) (r fileResult) {
+func Scan(name string, data []byte) (r FileScan) {
 	r.file = name
 	r.digest = sha256.Sum256(data)
 	defer func() {
@@ -225,7 +238,7 @@ func Scan(name string, data []byte) (r fileResult) {
 		}
 	}()
 	if !utf8.Valid(data) {
-		return classifyUnreadable(r, data, 0, "is not valid UTF-8")
+		return classifyUnreadable(r, data, firstLineWhere(data, func(c rune, size int) bool { return c == utf8.RuneError && size == 1 }), "is not valid UTF-8")
 	}
 	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -237,7 +250,7 @@ func Scan(name string, data []byte) (r fileResult) {
 		}
 		if err != nil {
 			line, msg := yamlErrorLine(err)
-			return classifyUnreadable(r, data, line, "does not parse as YAML: "+msg)
+			return classifyUnreadable(r, data, yamlLine(data, line, msg), "does not parse as YAML: "+msg)
 		}
 		docs = append(docs, &doc)
 	}
@@ -277,7 +290,7 @@ func mergeShared(sources []Source) []Source {
 
 // classifyUnreadable decides whether a file that does not parse is an error (it looks
 // like an Argo CD manifest) or a skip (Helm templates, other tools' files).
-func classifyUnreadable(r fileResult, data []byte, line int, msg string) fileResult {
+func classifyUnreadable(r FileScan, data []byte, line int, msg string) FileScan {
 	switch {
 	case !bytes.Contains(data, []byte("argoproj.io")):
 		r.skipped = append(r.skipped, Skip{File: r.file, Line: line, Reason: "not an Argo CD manifest: it " + msg})
@@ -299,6 +312,47 @@ func yamlErrorLine(err error) (int, string) {
 		return n, m[2]
 	}
 	return 0, strings.TrimPrefix(msg, "yaml: ")
+}
+
+// parserErrorRE matches the messages of go.yaml.in/yaml/v3's parser, as opposed to its
+// scanner and reader.
+var parserErrorRE = regexp.MustCompile(`^(did not find expected (<stream-start>|<document start>|node content|'-' indicator|key|',' or '\]'|',' or '\}')|found (undefined tag handle|duplicate %YAML directive|incompatible YAML document|duplicate %TAG directive))$`)
+
+// yamlLine turns the line a YAML error message gives into the 1-based line of the file.
+// go.yaml.in/yaml/v3 prints 1-based lines for scanner errors but 0-based ones for parser
+// errors (and none at all for line 0), and its reader reports a refused character by
+// byte offset only.
+func yamlLine(data []byte, line int, msg string) int {
+	switch {
+	case parserErrorRE.MatchString(msg):
+		return line + 1
+	case line == 0 && strings.HasPrefix(msg, "control characters are not allowed"):
+		return firstLineWhere(data, func(c rune, _ int) bool { return !yamlPrintable(c) })
+	}
+	return line
+}
+
+// yamlPrintable mirrors the YAML reader's check of which characters a stream may hold.
+func yamlPrintable(c rune) bool {
+	return c == 0x09 || c == 0x0A || c == 0x0D || (c >= 0x20 && c <= 0x7E) || c == 0x85 ||
+		(c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF)
+}
+
+// firstLineWhere returns the 1-based line of the first character for which bad is true
+// (lines broken at LF), or 0 when there is none.
+func firstLineWhere(data []byte, bad func(c rune, size int) bool) int {
+	line := 1
+	for i := 0; i < len(data); {
+		c, size := utf8.DecodeRune(data[i:])
+		if bad(c, size) {
+			return line
+		}
+		if c == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 0
 }
 
 // isHelmTemplate reports whether rel lies in the templates directory of a Helm chart.

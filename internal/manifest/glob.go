@@ -78,7 +78,11 @@ func (g *Glob) Match(relPath string) bool { return g.re.MatchString(relPath) }
 func (g *Glob) String() string { return g.text }
 
 // CompileGlobs compiles every pattern, stopping at the first bad one.
+// An empty list compiles to nil, which Options reads as "the default".
 func CompileGlobs(patterns []string) ([]*Glob, error) {
+	if len(patterns) == 0 {
+		return nil, nil
+	}
 	out := make([]*Glob, 0, len(patterns))
 	for _, p := range patterns {
 		g, err := CompileGlob(p)

@@ -141,8 +141,9 @@ func scanScalar(data []byte, off int, value string, style yaml.Style) (length in
 			return 0, 0, "the bytes in the file do not spell the parsed value"
 		}
 		if end < len(data) {
-			switch data[end] {
-			case ' ', '\t', '\r', '\n', ',', ']', '}':
+			switch c, _ := utf8.DecodeRune(data[end:]); c {
+			case ' ', '\t', '\r', '\n', ',', ']', '}', '\u0085', '\u2028', '\u2029':
+				// NEL, LS and PS end a line for the parser as for newLineIndex.
 			default:
 				return 0, 0, "the value does not end where the parser saw it end"
 			}

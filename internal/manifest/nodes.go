@@ -10,6 +10,11 @@ import (
 // cannot make a lookup loop or explode.
 const maxMergeDepth = 8
 
+// maxMergeVisits bounds the nodes one lookup visits. An alias may point back at the
+// mapping that holds it, so "<<: [*a, *a, …]" with k aliases would make a lookup visit
+// k^(maxMergeDepth/2) nodes: a file of a few hundred bytes could stall discovery for hours.
+const maxMergeVisits = 64
+
 // lookup returns the value of key in mapping n, or nil.
 func lookup(n *yaml.Node, key string) *yaml.Node {
 	_, v := lookupPair(n, key)
@@ -19,15 +24,17 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 // lookupPair returns the key and value nodes of key in mapping n, following aliases to
 // mappings and merge keys the way YAML 1.1 defines them (own keys win over merged ones).
 func lookupPair(n *yaml.Node, key string) (k, v *yaml.Node) {
-	return lookupDepth(n, key, 0)
+	budget := maxMergeVisits
+	return lookupDepth(n, key, 0, &budget)
 }
 
-func lookupDepth(n *yaml.Node, key string, depth int) (k, v *yaml.Node) {
-	if n == nil || depth > maxMergeDepth {
+func lookupDepth(n *yaml.Node, key string, depth int, budget *int) (k, v *yaml.Node) {
+	if n == nil || depth > maxMergeDepth || *budget <= 0 {
 		return nil, nil
 	}
+	*budget--
 	if n.Kind == yaml.AliasNode {
-		return lookupDepth(n.Alias, key, depth+1)
+		return lookupDepth(n.Alias, key, depth+1, budget)
 	}
 	if n.Kind != yaml.MappingNode {
 		return nil, nil
@@ -48,7 +55,7 @@ func lookupDepth(n *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 			targets = m.Content
 		}
 		for _, t := range targets {
-			if k, v := lookupDepth(t, key, depth+1); v != nil {
+			if k, v := lookupDepth(t, key, depth+1, budget); v != nil {
 				return k, v
 			}
 		}

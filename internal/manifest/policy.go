@@ -78,6 +78,10 @@ func commentPolicy(comments ...string) (policy, string) {
 				continue
 			}
 			directive := strings.TrimSpace(strings.TrimPrefix(text, CommentMarker))
+			// Accept "constraint = ~1.2" as well as "constraint=~1.2".
+			if name, value, ok := strings.Cut(directive, "="); ok && strings.TrimSpace(name) == "constraint" {
+				directive = "constraint=" + strings.TrimSpace(value)
+			}
 			switch {
 			case directive == "ignore":
 				p.ignore, p.ignoreOrigin = true, "comment \"# "+text+"\""

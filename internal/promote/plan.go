@@ -59,7 +59,13 @@ type Plan struct {
 	Errors []Error `json:"errors"`
 	// Files are the edited files, before and after, in the order of Changes.
 	Files []FileEdit `json:"-"`
+
+	// digests are the SHA-256 of every file with a source, as discovery read it.
+	digests map[string][sha256.Size]byte
 }
+
+// digest returns the SHA-256 of file as the plan read it.
+func (p *Plan) digest(file string) [sha256.Size]byte { return p.digests[file] }
 
 // Change is one targetRevision to move. The JSON names of the first nine fields are a
 // contract that users' pipelines read.
@@ -149,9 +155,6 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--include: %w", err)
 	}
-	if len(opts.Include) == 0 {
-		include = nil
-	}
 	exclude, err := manifest.CompileGlobs(opts.Exclude)
 	if err != nil {
 		return nil, fmt.Errorf("--exclude: %w", err)
@@ -226,6 +229,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			}
 		}
 	}
+	plan.digests = found.Files
 	plan.dropConflicts()
 	plan.preview(found.Files)
 	plan.sort()
