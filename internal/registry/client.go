@@ -217,8 +217,14 @@ func describe(err error, action, where string) error {
 	hint := ""
 	var respErr *errcode.ErrorResponse
 	switch {
-	case errors.Is(err, errdef.ErrNotFound):
+	// A registry answers a missing repository or tag with a 404 error response, which
+	// oras-go does not map to errdef.ErrNotFound (only its content stores do).
+	case errors.Is(err, errdef.ErrNotFound), errors.As(err, &respErr) && respErr.StatusCode == http.StatusNotFound:
 		hint = " (not found: check the repository path and tag)"
+	// oras-go answers a Basic challenge it has no credentials for itself, without a
+	// second request, so no 401 response reaches this far.
+	case errors.Is(err, auth.ErrBasicCredentialNotFound):
+		hint = " (no credentials for this registry: log in with `helm registry login` or `docker login`, or pass --username/--password-stdin)"
 	case errors.As(err, &respErr) && (respErr.StatusCode == http.StatusUnauthorized || respErr.StatusCode == http.StatusForbidden):
 		hint = " (access denied: log in with `helm registry login` or `docker login`, or pass --username/--password-stdin)"
 	case isTLSError(err):
