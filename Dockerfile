@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build a static binary, then ship it alone on distroless: CA certificates, no shell,
-# a non-root user.
+# no root.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -11,5 +11,10 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.buildVersion=${VERS
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/chart-promoter /usr/local/bin/chart-promoter
-USER nonroot:nonroot
+# uid 1001 is the runner user of GitHub-hosted runners, which owns the workspace and the
+# GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files mounted into a Docker action: the step can
+# write them without root. (A runner user with another uid needs the image rebuilt with
+# --build-arg UID=<uid>.)
+ARG UID=1001
+USER ${UID}:${UID}
 ENTRYPOINT ["/usr/local/bin/chart-promoter"]

@@ -192,7 +192,7 @@ func TestBadUsageExitsTwoAndDoesNothing(t *testing.T) {
 		wantStderr []string
 	}{
 		{name: "an unknown flag is refused", args: append([]string{"plan", "--frobnicate"}, common...), wantStderr: []string{"unknown flag: --frobnicate"}},
-		{name: "an unknown command is refused", args: []string{"promote"}, wantStderr: []string{`unknown command "promote"`}},
+		{name: "an unknown command is refused", args: []string{"deploy"}, wantStderr: []string{`unknown command "deploy"`}},
 		{name: "an unknown colour mode is refused", args: append([]string{"plan", "--color", "bogus"}, common...), wantStderr: []string{`--color must be auto, always or never, not "bogus"`}},
 		{name: "an invalid --constraint for plan is refused", args: append([]string{"plan", "--constraint", "newest please"}, common...), wantStderr: []string{"--constraint", `invalid constraint "newest please"`, `"~1.2"`}},
 		{name: "an invalid --constraint for apply is refused", args: append([]string{"apply", "--constraint", ">>1"}, common...), wantStderr: []string{"--constraint", `invalid constraint ">>1"`}},

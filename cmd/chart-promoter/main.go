@@ -37,6 +37,9 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 // errFailed reports that the run finished with errors already printed.
 var errFailed = errors.New("finished with errors")
 
+// errUsageReported reports a usage error already printed (as an Actions annotation).
+var errUsageReported = errors.New("invalid inputs")
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	case errors.Is(err, errFailed):
 		return exitFailed
+	case errors.Is(err, errUsageReported):
+		return exitUsage
 	}
 	fmt.Fprintln(stderr, "error:", err)
 	var usage usageError
@@ -85,6 +90,6 @@ targetRevision with an edit that touches nothing but that value.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newPlanCommand(false), newPlanCommand(true), newResolveCommand())
+	root.AddCommand(newPlanCommand(false), newPlanCommand(true), newResolveCommand(), newPromoteCommand(), newActionCommand())
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -38,7 +39,12 @@ func newPlanCommand(apply bool) *cobra.Command {
 		cmd.Use, cmd.Short = "apply", "Move targetRevisions to the newest allowed chart versions, editing the files"
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runPlan(cmd, f, apply) }
+	f.register(cmd)
+	return cmd
+}
 
+// register adds the flags of every command that plans.
+func (f *planFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", ".", "directory of Argo CD manifests to scan")
 	fl.StringArrayVar(&f.charts, "chart", nil, "only promote this chart repository, e.g. oci://ghcr.io/acme/charts/webapp (repeatable)")
@@ -51,7 +57,6 @@ func newPlanCommand(apply bool) *cobra.Command {
 	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, "registry repositories read at once")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole run after this long")
 	f.registryFlags.register(cmd)
-	return cmd
 }
 
 func noArgs(_ *cobra.Command, args []string) error {
@@ -61,25 +66,19 @@ func noArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
-func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	color, err := useColor(f.color, stdout)
-	if err != nil {
-		return err
-	}
+// options checks the planning flags and builds the plan options with a registry client.
+func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
 	if info, err := os.Stat(f.dir); err != nil || !info.IsDir() {
-		return usagef("--dir %s is not a readable directory", f.dir)
+		return promote.Options{}, usagef("--dir %s is not a readable directory", f.dir)
 	}
 	if f.concurrency < 1 {
-		return usagef("--concurrency must be at least 1")
+		return promote.Options{}, usagef("--concurrency must be at least 1")
 	}
-	reg, err := f.client(cmd.InOrStdin(), stderr, f.charts)
+	reg, err := f.client(cmd.InOrStdin(), cmd.ErrOrStderr(), f.charts)
 	if err != nil {
-		return err
+		return promote.Options{}, err
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	defer cancel()
-	plan, err := promote.Make(ctx, promote.Options{
+	return promote.Options{
 		Dir:               f.dir,
 		Include:           f.include,
 		Exclude:           f.exclude,
@@ -87,12 +86,32 @@ func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
 		DefaultConstraint: f.constraint,
 		Concurrency:       f.concurrency,
 		Registry:          reg,
-	})
+	}, nil
+}
+
+// planError turns a failure to plan at all into the right exit status.
+func (f *planFlags) planError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("gave up after --timeout %s: %w", f.timeout, err)
+	}
+	return usageError{err}
+}
+
+func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	color, err := useColor(f.color, stdout)
 	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("gave up after --timeout %s: %w", f.timeout, err)
-		}
-		return usageError{err}
+		return err
+	}
+	opts, err := f.options(cmd)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	plan, err := promote.Make(ctx, opts)
+	if err != nil {
+		return f.planError(ctx, err)
 	}
 	if apply {
 		plan.Apply()
@@ -104,11 +123,15 @@ func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
 	} else {
 		report.Text(stdout, plan, report.TextOptions{Color: color, Diff: true, Verbose: f.verbose, Applied: apply})
 	}
-	for _, e := range plan.Errors {
-		fmt.Fprintln(stderr, "error:", e.String())
-	}
+	printErrors(stderr, plan)
 	if plan.HasErrors() {
 		return errFailed
 	}
 	return nil
+}
+
+func printErrors(w io.Writer, plan *promote.Plan) {
+	for _, e := range plan.Errors {
+		fmt.Fprintln(w, "error:", e.String())
+	}
 }

@@ -258,3 +258,20 @@ func loadCertPool(caFile string) (*x509.CertPool, error) {
 	}
 	return pool, nil
 }
+
+// Exists reports whether chart:tag resolves, with a HEAD of its manifest: the cheap
+// check that a just-pushed version is visible before planning around it.
+func (c *Client) Exists(ctx context.Context, chart, tag string) (bool, error) {
+	repo, where, err := c.repository(chart)
+	if err != nil {
+		return false, err
+	}
+	_, err = repo.Resolve(ctx, tag)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errdef.ErrNotFound):
+		return false, nil
+	}
+	return false, describe(err, "look up "+tag+" in", where)
+}

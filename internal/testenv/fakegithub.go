@@ -535,6 +535,7 @@ func (f *FakeGitHub) routes() http.Handler {
 			h(w, r, repo)
 		})
 	}
+	handle("GET /repos/{owner}/{repo}", f.getRepo)
 	handle("GET /repos/{owner}/{repo}/pulls", f.listPulls)
 	handle("POST /repos/{owner}/{repo}/pulls", f.createPull)
 	handle("GET /repos/{owner}/{repo}/pulls/{number}", f.getPull)
@@ -558,6 +559,15 @@ func (f *FakeGitHub) routes() http.Handler {
 		ghWriteError(w, http.StatusNotFound, "Not Found", ghDocsREST)
 	})
 	return mux
+}
+
+// getRepo answers with the fields of GitHub's repository object the client reads.
+func (f *FakeGitHub) getRepo(w http.ResponseWriter, _ *http.Request, repo *fakeRepo) {
+	ghWriteJSON(w, http.StatusOK, map[string]any{
+		"id": repo.id, "name": repo.name, "full_name": repo.owner + "/" + repo.name,
+		"owner":          map[string]any{"login": repo.owner},
+		"default_branch": repo.defaultBranch, "allow_auto_merge": repo.autoMerge, "private": false,
+	})
 }
 
 func ghWriteJSON(w http.ResponseWriter, status int, v any) {

@@ -1,0 +1,154 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/registry"
+)
+
+// Exit statuses of the step, the same as the CLI's.
+const (
+	ExitOK     = 0
+	ExitFailed = 1 // a file, chart or pull request failed; the rest was still done
+	ExitUsage  = 2 // the inputs or the event are wrong; nothing was done
+)
+
+// Run is the step: read the inputs and the event, plan, propose pull requests, then write
+// annotations, the step summary and the outputs. It returns the exit status.
+func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
+	in, err := ReadInputs(a)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			a.Errorf("%s", line)
+		}
+		return ExitUsage
+	}
+	trig, err := ReadTrigger(a.Getenv("GITHUB_EVENT_NAME"), a.Getenv("GITHUB_EVENT_PATH"))
+	if err != nil {
+		a.Errorf("%v", err)
+		return ExitUsage
+	}
+	a.Infof("chart-promoter: %s", trig.Source)
+
+	finish := func(res *promote.Result) int {
+		a.AddStepSummary(Summary(res, trig))
+		if err := WriteOutputs(a, res); err != nil {
+			a.Errorf("write outputs: %v", err)
+			return ExitFailed
+		}
+		if res.Failed() {
+			return ExitFailed
+		}
+		return ExitOK
+	}
+	if trig.Ignore != "" {
+		a.Noticef("%s", trig.Ignore)
+		return finish(&promote.Result{})
+	}
+	if _, ok := in.Charts(trig); !ok {
+		a.Noticef("%s is not among the charts this step promotes (input chart); nothing to do", trig.Chart)
+		return finish(&promote.Result{})
+	}
+
+	creds, err := in.CredentialOptions(trig)
+	if err != nil {
+		a.Errorf("%v", err)
+		return ExitUsage
+	}
+	store, err := registry.CredentialStore(creds)
+	if err != nil {
+		a.Errorf("%v", err)
+		return ExitUsage
+	}
+	reg, err := registry.New(append(in.RegistryOptions(), registry.WithCredentials(store), registry.WithUserAgent(userAgent))...)
+	if err != nil {
+		a.Errorf("%v", err)
+		return ExitUsage
+	}
+	if in.PlainHTTP {
+		a.Warningf("plain-http: registry traffic, credentials included, is not encrypted")
+	}
+
+	if trig.Chart != "" && trig.Version != "" && in.WaitForVersion > 0 {
+		a.Group("Wait for " + trig.Chart + ":" + trig.Version)
+		err := waitForVersion(ctx, reg, trig.Chart, trig.Version, in.WaitForVersion, a)
+		a.EndGroup()
+		if err != nil {
+			a.Errorf("%v", err)
+			return finish(&promote.Result{Plan: &promote.Plan{Errors: []promote.Error{{Chart: trig.Chart, Message: err.Error()}}}})
+		}
+	}
+
+	opts := in.ProposeOptions(trig)
+	opts.Plan.Registry = reg
+	var deps promote.Deps
+	if !in.DryRun {
+		d, gh, err := promote.Connect(in.WorkingDirectory, in.Token, in.APIURL, userAgent)
+		if err != nil {
+			a.Errorf("%v", err)
+			return ExitUsage
+		}
+		deps = d
+		if opts.Base == "" {
+			if opts.Base, err = gh.DefaultBranch(ctx, opts.Owner, opts.Repo); err != nil {
+				a.Errorf("%v", err)
+				return ExitUsage
+			}
+		}
+	}
+	deps.Log = a
+
+	a.Group("Plan and propose")
+	res, err := promote.Propose(ctx, opts, deps)
+	a.EndGroup()
+	if err != nil {
+		a.Errorf("%v", err)
+		return ExitUsage
+	}
+	Annotate(a, res.Plan, in.WorkingDirectory)
+	for _, p := range res.Proposals {
+		switch p.Action {
+		case promote.Failed:
+			a.Errorf("%s: %s", p.Branch, p.Error)
+		case promote.Blocked:
+			a.Warningf("%s", p.Error)
+		}
+	}
+	return finish(res)
+}
+
+// waitForVersion checks, with a HEAD of its manifest, that the version the event named is
+// visible, retrying with backoff up to limit: registries have been seen to answer for a
+// tag a little after the push that announced it. Either spelling of build metadata works.
+func waitForVersion(ctx context.Context, reg *registry.Client, chart, version string, limit time.Duration, a *githubactions.Action) error {
+	tag := strings.ReplaceAll(version, "+", "_")
+	deadline := time.Now().Add(limit)
+	delay := time.Second
+	for attempt := 1; ; attempt++ {
+		ok, err := reg.Exists(ctx, chart, tag)
+		if ok {
+			a.Infof("%s:%s is visible", chart, tag)
+			return nil
+		}
+		if time.Now().Add(delay).After(deadline) {
+			if err == nil {
+				err = errors.New("not found")
+			}
+			return fmt.Errorf("%s:%s is still not visible after %s (%v): check the chart and version the event names, or raise wait-for-version", chart, tag, limit, err)
+		}
+		a.Infof("%s:%s not visible yet (attempt %d); retrying in %s", chart, tag, attempt, delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 15*time.Second)
+	}
+}

@@ -1,0 +1,286 @@
+package promote
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Trailers the tool writes into its commits. A commit without FingerprintTrailer was not
+// made by the tool, and the tool never moves a branch past such a commit.
+const (
+	FingerprintTrailer = "Chart-Promoter-Fingerprint"
+	// markerPrefix starts the hidden block in PR bodies that later runs read.
+	markerPrefix = "<!-- chart-promoter:metadata "
+	markerSuffix = " -->"
+	// blockedMarker tags the one comment left on a PR whose branch a human changed.
+	blockedMarker = "<!-- chart-promoter:blocked -->"
+	// maxBodyBytes keeps PR bodies under GitHub's 65,536-character limit.
+	maxBodyBytes = 60000
+)
+
+// marker is the machine-readable record a PR body carries, so a later run can recognise
+// its own PRs and know what each proposes.
+type marker struct {
+	Version     int            `json:"v"`
+	Group       string         `json:"group"`
+	Branch      string         `json:"branch"`
+	Fingerprint string         `json:"fingerprint"`
+	Changes     []markerChange `json:"changes"`
+}
+
+type markerChange struct {
+	File  string `json:"file"`
+	Path  string `json:"path"`
+	Chart string `json:"chart"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+func newMarker(g *group) marker {
+	m := marker{Version: 1, Group: g.key, Branch: g.branch, Fingerprint: g.fingerprint()}
+	for _, c := range g.changes {
+		m.Changes = append(m.Changes, markerChange{File: c.File, Path: c.Path, Chart: c.Chart, From: c.From, To: c.To})
+	}
+	return m
+}
+
+// encode renders the marker as an HTML comment. JSON's HTML escaping turns '<' and '>'
+// into \u003c and \u003e, so no value from a manifest can end the comment early.
+func (m marker) encode() string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(m)
+	return markerPrefix + strings.TrimSpace(buf.String()) + markerSuffix
+}
+
+// parseMarker finds the marker in a PR body; ok is false for PRs the tool did not open.
+func parseMarker(body string) (marker, bool) {
+	i := strings.Index(body, markerPrefix)
+	if i < 0 {
+		return marker{}, false
+	}
+	rest := body[i+len(markerPrefix):]
+	j := strings.Index(rest, markerSuffix)
+	if j < 0 {
+		return marker{}, false
+	}
+	var m marker
+	if err := json.Unmarshal([]byte(rest[:j]), &m); err != nil || m.Version != 1 {
+		return marker{}, false
+	}
+	return m, true
+}
+
+// title is the pull request title: "Promote webapp to 1.2.5".
+func (g *group) title() string {
+	charts, versions := g.targets()
+	if len(charts) == 1 {
+		return fmt.Sprintf("Promote %s to %s", charts[0], strings.Join(versions[charts[0]], ", "))
+	}
+	parts := make([]string, 0, len(charts))
+	for _, c := range charts {
+		parts = append(parts, c+" "+strings.Join(versions[c], ", "))
+	}
+	if len(parts) > 3 {
+		return fmt.Sprintf("Promote %d charts (%s, …)", len(charts), strings.Join(parts[:3], "; "))
+	}
+	return "Promote " + strings.Join(parts, "; ")
+}
+
+// commitMessage is a conventional-commit subject and a body listing every Application
+// changed, with the trailers that mark the commit as the tool's.
+func (g *group) commitMessage(signOff *Identity) string {
+	var b strings.Builder
+	charts, versions := g.targets()
+	froms := map[string]bool{}
+	for _, c := range g.changes {
+		froms[c.From] = true
+	}
+	switch {
+	case len(charts) == 1 && len(versions[charts[0]]) == 1 && len(froms) == 1:
+		fmt.Fprintf(&b, "chore(deploy): promote %s %s → %s\n\n", charts[0], g.changes[0].From, versions[charts[0]][0])
+	case len(charts) == 1:
+		fmt.Fprintf(&b, "chore(deploy): promote %s to %s\n\n", charts[0], strings.Join(versions[charts[0]], ", "))
+	default:
+		fmt.Fprintf(&b, "chore(deploy): promote %d charts\n\n", len(charts))
+	}
+	for _, c := range g.changes {
+		fmt.Fprintf(&b, "- %s (%s:%d): %s %s → %s\n", c.Application, c.File, c.Line, chartName(c.Chart), c.From, c.To)
+	}
+	fmt.Fprintf(&b, "\n%s: %s\n", FingerprintTrailer, g.fingerprint())
+	if signOff != nil {
+		fmt.Fprintf(&b, "Signed-off-by: %s <%s>\n", signOff.Name, signOff.Email)
+	}
+	return b.String()
+}
+
+// commitFingerprint reads the tool's trailer from a commit message ("" when absent).
+func commitFingerprint(message string) string {
+	for _, line := range strings.Split(message, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), FingerprintTrailer+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// body is the pull request description for reviewers: what changes where, what the new
+// chart versions are, their changelogs, and the hidden marker.
+func (g *group) body() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "This pull request promotes Helm charts from their OCI registry. Merge it to deploy; Argo CD syncs from Git.\n\n")
+	fmt.Fprintln(&b, "| Application | File | Destination | Chart | Change |")
+	fmt.Fprintln(&b, "| --- | --- | --- | --- | --- |")
+	for _, c := range g.changes {
+		app := c.Application
+		if c.ApplicationSet != "" && c.ApplicationSet != c.Application {
+			app += " (ApplicationSet " + c.ApplicationSet + ")"
+		}
+		dest := c.Destination
+		if dest == "" {
+			dest = "—"
+		}
+		fmt.Fprintf(&b, "| %s | `%s:%d` | %s | %s | `%s` → `%s` |\n",
+			cell(app), cell(c.File), c.Line, cell(dest), cell(chartName(c.Chart)), cell(c.From), cell(c.To))
+	}
+	for _, v := range g.versions() {
+		c := v
+		md := c.Metadata
+		fmt.Fprintf(&b, "\n### %s %s\n\n", cell(chartName(c.Chart)), cell(c.To))
+		if md.Description != "" {
+			fmt.Fprintf(&b, "%s\n\n", text(md.Description, 500))
+		}
+		fmt.Fprintf(&b, "- Chart: [`%s`](%s), tag `%s`\n", c.Chart, registryLink(c.Chart), cell(c.Tag))
+		fmt.Fprintf(&b, "- Digest: `%s`\n", cell(c.Digest))
+		if md.AppVersion != "" {
+			fmt.Fprintf(&b, "- appVersion: `%s`\n", cell(md.AppVersion))
+		}
+		fmt.Fprintf(&b, "- Allowed by `%s` (%s)\n", cell(c.Constraint), text(c.ConstraintOrigin, 200))
+		if md.Deprecated {
+			fmt.Fprintf(&b, "- **This chart version is marked deprecated.**\n")
+		}
+		for _, w := range c.Warnings {
+			fmt.Fprintf(&b, "- ⚠️ %s\n", text(w, 300))
+		}
+		if changes := changelog(md.Annotations["artifacthub.io/changes"]); len(changes) > 0 {
+			fmt.Fprintf(&b, "\n<details><summary>Changes in %s</summary>\n\n", cell(c.To))
+			for _, line := range changes {
+				fmt.Fprintf(&b, "- %s\n", line)
+			}
+			fmt.Fprintf(&b, "\n</details>\n")
+		}
+	}
+	fmt.Fprintf(&b, "\n---\nOpened by chart-promoter. It updates this pull request when a newer version is allowed; push a commit of your own to this branch and it will leave the branch alone.\n")
+	out := b.String()
+	m := newMarker(g).encode()
+	if len(out)+len(m)+2 > maxBodyBytes {
+		out = out[:maxBodyBytes-len(m)-64] + "\n\n… (truncated)\n"
+	}
+	return out + "\n" + m + "\n"
+}
+
+// versions returns one change per distinct chart version in the group, in order.
+func (g *group) versions() []Change {
+	seen := map[string]bool{}
+	var out []Change
+	for _, c := range g.changes {
+		k := c.Chart + "@" + c.To
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Chart+out[i].To < out[j].Chart+out[j].To })
+	return out
+}
+
+// changelog reads Artifact Hub's artifacthub.io/changes annotation: a YAML list of strings
+// or of {kind, description, links: [{name, url}]}.
+func changelog(annotation string) []string {
+	if strings.TrimSpace(annotation) == "" {
+		return nil
+	}
+	var entries []yaml.Node
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(annotation), &root); err != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, n := range root.Content[0].Content {
+		entries = append(entries, *n)
+	}
+	var out []string
+	for i, e := range entries {
+		if i == 50 {
+			out = append(out, fmt.Sprintf("… and %d more", len(entries)-50))
+			break
+		}
+		switch e.Kind {
+		case yaml.ScalarNode:
+			out = append(out, text(e.Value, 300))
+		case yaml.MappingNode:
+			var entry struct {
+				Kind        string `yaml:"kind"`
+				Description string `yaml:"description"`
+				Links       []struct {
+					Name string `yaml:"name"`
+					URL  string `yaml:"url"`
+				} `yaml:"links"`
+			}
+			if e.Decode(&entry) != nil || entry.Description == "" {
+				continue
+			}
+			line := text(entry.Description, 300)
+			if entry.Kind != "" {
+				line = "**" + text(entry.Kind, 20) + "**: " + line
+			}
+			for _, l := range entry.Links {
+				if strings.HasPrefix(l.URL, "https://") && !strings.ContainsAny(l.URL, " ()<>") {
+					line += fmt.Sprintf(" ([%s](%s))", text(l.Name, 80), l.URL)
+				}
+			}
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// registryLink is where a reviewer can look at the chart repository.
+func registryLink(chart string) string {
+	host, repoPath, _ := strings.Cut(chart, "/")
+	switch host {
+	case "registry-1.docker.io", "docker.io", "index.docker.io":
+		return "https://hub.docker.com/r/" + repoPath + "/tags"
+	}
+	return "https://" + chart
+}
+
+// cell makes text safe inside a markdown table cell and inline code.
+func cell(s string) string {
+	s = strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "`", "'").Replace(s)
+	return truncate(s, 200)
+}
+
+// text makes untrusted text (chart metadata comes from the registry) inert in markdown:
+// no HTML, no line breaks.
+func text(s string, limit int) string {
+	s = strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ", "\r", " ").Replace(strings.TrimSpace(s))
+	return truncate(s, limit)
+}
+
+func truncate(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && (s[cut]&0xC0) == 0x80 {
+		cut-- // do not split a UTF-8 sequence
+	}
+	return s[:cut] + "…"
+}

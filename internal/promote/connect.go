@@ -1,0 +1,25 @@
+package promote
+
+import (
+	"fmt"
+
+	"github.com/chart-promoter/chart-promoter/internal/github"
+	"github.com/chart-promoter/chart-promoter/internal/gitrepo"
+)
+
+// Connect opens the Git checkout that holds dir and a GitHub API client, authenticated
+// with token, and returns them as the Deps of Propose (without a Logger).
+func Connect(dir, token, apiURL, userAgent string) (Deps, *github.Client, error) {
+	if token == "" {
+		return Deps{}, nil, fmt.Errorf("no GitHub token: set GITHUB_TOKEN (contents: write and pull-requests: write)")
+	}
+	repo, err := gitrepo.Open(dir, gitrepo.WithAuth(gitrepo.TokenAuth(token)))
+	if err != nil {
+		return Deps{}, nil, err
+	}
+	gh, err := github.New(apiURL, token, github.WithUserAgent(userAgent))
+	if err != nil {
+		return Deps{}, nil, err
+	}
+	return Deps{Git: repo, GitHub: gh, RepoPath: repo.RelToRoot}, gh, nil
+}

@@ -1,0 +1,129 @@
+package promote
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// group is the changes that share one branch, one commit and one pull request.
+type group struct {
+	key     string // what the changes have in common: a chart, an Application, or "all"
+	name    string // readable name for titles and logs
+	branch  string
+	changes []Change
+}
+
+// DefaultBranchPrefix starts every promotion branch.
+const DefaultBranchPrefix = "chart-promoter/"
+
+// groupChanges splits changes into groups, in a stable order.
+//
+// Branch names are deterministic so a later run finds the same branch and PR again:
+//
+//	group-by chart:        chart-promoter/chart/ghcr.io-acme-charts-webapp
+//	group-by application:  chart-promoter/app/webapp-production
+//	group-by all:          chart-promoter/all
+//
+// Each grouping has its own namespace, so switching grouping never collides with the
+// refs of another (git cannot hold both "a/b" and "a/b/c").
+func groupChanges(changes []Change, by Grouping, prefix string) []*group {
+	if prefix == "" {
+		prefix = DefaultBranchPrefix
+	}
+	byKey := map[string]*group{}
+	var order []string
+	for _, c := range changes {
+		var key, name, branch string
+		switch by {
+		case GroupByAll:
+			key, name, branch = "all", "all charts", prefix+"all"
+		case GroupByApplication:
+			app := c.Application
+			if c.Namespace != "" {
+				app = c.Namespace + "/" + c.Application
+			}
+			key, name, branch = "app:"+app, c.Application, prefix+"app/"+refSafe(strings.ReplaceAll(app, "/", "-"))
+		default:
+			key, name, branch = "chart:"+c.Chart, chartName(c.Chart), prefix+"chart/"+refSafe(strings.ReplaceAll(c.Chart, "/", "-"))
+		}
+		g := byKey[key]
+		if g == nil {
+			g = &group{key: key, name: name, branch: branch}
+			byKey[key] = g
+			order = append(order, key)
+		}
+		g.changes = append(g.changes, c)
+	}
+	sort.Strings(order)
+	out := make([]*group, 0, len(order))
+	for _, k := range order {
+		out = append(out, byKey[k])
+	}
+	return out
+}
+
+// chartName is the last path segment of a chart repository: ghcr.io/acme/charts/webapp → webapp.
+func chartName(chart string) string { return path.Base(chart) }
+
+// refSafe keeps what git allows in a ref name component and replaces the rest.
+func refSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), ".-")
+	for strings.Contains(out, "..") {
+		out = strings.ReplaceAll(out, "..", ".")
+	}
+	out = strings.TrimSuffix(out, ".lock")
+	if out == "" {
+		out = "unnamed"
+	}
+	return out
+}
+
+// fingerprint identifies what a group proposes: the same edits give the same fingerprint,
+// so a re-run can tell that the open PR already says exactly this.
+func (g *group) fingerprint() string {
+	lines := make([]string, 0, len(g.changes))
+	for _, c := range g.changes {
+		lines = append(lines, fmt.Sprintf("%s\x00%s\x00%s\x00%s", c.File, c.Path, c.Chart, c.To))
+	}
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// targets lists the distinct new versions of a group's changes per chart name, for titles.
+func (g *group) targets() (charts []string, versions map[string][]string) {
+	versions = map[string][]string{}
+	for _, c := range g.changes {
+		name := chartName(c.Chart)
+		if _, ok := versions[name]; !ok {
+			charts = append(charts, name)
+		}
+		if !contains(versions[name], c.To) {
+			versions[name] = append(versions[name], c.To)
+		}
+	}
+	sort.Strings(charts)
+	return charts, versions
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,529 @@
+package promote
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/chart-promoter/chart-promoter/internal/github"
+	"github.com/chart-promoter/chart-promoter/internal/gitrepo"
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
+)
+
+// Git is what a promotion needs of the checkout; *gitrepo.Repo provides it.
+type Git interface {
+	Fetch(ctx context.Context, branches ...string) error
+	RemoteBranch(ctx context.Context, branch string) (plumbing.Hash, bool, error)
+	ReadFile(commit plumbing.Hash, path string) ([]byte, error)
+	Commit(commit plumbing.Hash) (*gitrepo.Commit, error)
+	CommitFiles(parent plumbing.Hash, files map[string][]byte, message string, author, committer gitrepo.Signature) (plumbing.Hash, error)
+	Push(ctx context.Context, branch string, commit, expected plumbing.Hash) error
+}
+
+// GitHub is what a promotion needs of the GitHub API; *github.Client provides it.
+type GitHub interface {
+	FindPullRequest(ctx context.Context, owner, repo, head, base string) (*github.PullRequest, error)
+	ListPullRequests(ctx context.Context, owner, repo string, opt github.ListOptions) ([]*github.PullRequest, error)
+	CreatePullRequest(ctx context.Context, owner, repo string, pr github.NewPullRequest) (*github.PullRequest, bool, error)
+	UpdatePullRequest(ctx context.Context, owner, repo string, number int, title, body string) (*github.PullRequest, error)
+	ClosePullRequest(ctx context.Context, owner, repo string, number int) error
+	Comment(ctx context.Context, owner, repo string, number int, body string) error
+	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
+	AddLabels(ctx context.Context, owner, repo string, number int, labels []string) error
+	RequestReviewers(ctx context.Context, owner, repo string, number int, users, teams []string) error
+	AddAssignees(ctx context.Context, owner, repo string, number int, users []string) error
+	EnableAutoMerge(ctx context.Context, nodeID, method string) error
+	CreateCommit(ctx context.Context, owner, repo, parentSHA string, files map[string][]byte, message string) (string, error)
+	UpdateRef(ctx context.Context, owner, repo, branch, sha, expected string) error
+}
+
+// Logger receives progress for people: the CLI prints it, the Action groups it.
+type Logger interface {
+	Infof(format string, args ...any)
+	Warningf(format string, args ...any)
+}
+
+// Deps are the outside world a promotion talks to.
+type Deps struct {
+	Git    Git
+	GitHub GitHub
+	Log    Logger
+	// RepoPath maps a path relative to the plan's directory to one relative to the
+	// repository root (the checkout may be scanned from a subdirectory).
+	RepoPath func(string) string
+}
+
+// maxPushAttempts bounds how often a group is re-evaluated after its push lost a race with
+// another run; each attempt re-reads the branch, so a run that finds the other's commit
+// already proposes the same changes stops without writing.
+const maxPushAttempts = 3
+
+// Propose plans, then gives every group of changes its branch, commit and pull request:
+// opened when new, updated when a newer version is allowed, left alone when nothing is
+// new or when a human has pushed to the branch. A failure in one group does not stop the
+// others; it is reported in that group's Proposal.
+func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, error) {
+	if deps.Log == nil {
+		deps.Log = discard{}
+	}
+	if deps.RepoPath == nil {
+		deps.RepoPath = func(p string) string { return p }
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Author.Name == "" {
+		opts.Author = DefaultIdentity
+	}
+	if opts.Committer.Name == "" {
+		opts.Committer = opts.Author
+	}
+	plan, err := Make(ctx, opts.Plan)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Plan: plan, Proposals: []Proposal{}}
+	groups := groupChanges(plan.Changes, opts.GroupBy, opts.BranchPrefix)
+	for _, g := range groups {
+		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes, Title: g.title(), Body: g.body()}
+		if opts.DryRun {
+			p.Action = Planned
+			res.Proposals = append(res.Proposals, p)
+			continue
+		}
+		pr := proposer{opts: opts, deps: deps, plan: plan, group: g}
+		pr.propose(ctx, &p)
+		if p.Action == Failed {
+			deps.Log.Warningf("%s: %s", g.branch, p.Error)
+		}
+		res.Proposals = append(res.Proposals, p)
+	}
+	if !opts.DryRun {
+		supersede(ctx, opts, deps, res)
+	}
+	return res, nil
+}
+
+// proposer carries one group through branch, commit and pull request.
+type proposer struct {
+	opts  ProposeOptions
+	deps  Deps
+	plan  *Plan
+	group *group
+}
+
+func (pr *proposer) propose(ctx context.Context, p *Proposal) {
+	fail := func(err error) {
+		p.Action, p.Error = Failed, err.Error()
+	}
+	var err error
+	for attempt := 1; attempt <= maxPushAttempts; attempt++ {
+		var done bool
+		done, err = pr.updateBranch(ctx, p)
+		if err == nil || !errors.Is(err, gitrepo.ErrLeaseRejected) && !errors.Is(err, github.ErrLeaseRejected) {
+			if err != nil {
+				fail(err)
+				return
+			}
+			if done {
+				return // blocked or unchanged: nothing more to write
+			}
+			break
+		}
+		pr.deps.Log.Warningf("%s moved while this run was writing it (another run?); reading it again (attempt %d of %d)", pr.group.branch, attempt, maxPushAttempts)
+	}
+	if err != nil {
+		fail(fmt.Errorf("%s kept moving under this run: %w; re-run when other runs are done", pr.group.branch, err))
+		return
+	}
+	if err := pr.pullRequest(ctx, p); err != nil {
+		fail(err)
+	}
+}
+
+// updateBranch makes the branch hold the group's commit on top of the base. done is true
+// when the branch needs no pull request work (it is blocked, or already up to date).
+func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, err error) {
+	g, git := pr.group, pr.deps.Git
+	if err := git.Fetch(ctx, pr.opts.Base, g.branch); err != nil {
+		return false, fmt.Errorf("fetch %s and %s: %w", pr.opts.Base, g.branch, err)
+	}
+	base, ok, err := git.RemoteBranch(ctx, pr.opts.Base)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return false, fmt.Errorf("base branch %q does not exist on the remote: set base to the branch PRs should target", pr.opts.Base)
+	}
+	tip, exists, err := git.RemoteBranch(ctx, g.branch)
+	if err != nil {
+		return false, err
+	}
+	if exists {
+		head, err := git.Commit(tip)
+		if err != nil {
+			return false, fmt.Errorf("read %s: %w", g.branch, err)
+		}
+		fingerprint := commitFingerprint(head.Message)
+		switch {
+		case fingerprint == "":
+			return true, pr.blocked(ctx, p, head)
+		case fingerprint == g.fingerprint():
+			p.Commit = tip.String()
+			return pr.unchanged(ctx, p)
+		}
+	}
+
+	files, err := pr.files(base)
+	if err != nil {
+		return false, err
+	}
+	if len(files) == 0 {
+		// The base already holds every change (merged meanwhile): nothing to propose.
+		p.Action = Unchanged
+		return true, nil
+	}
+	message := g.commitMessage(pr.signOff())
+	var commit string
+	expected := plumbing.ZeroHash
+	if exists {
+		expected = tip
+	}
+	switch pr.opts.CommitVia {
+	case CommitViaAPI:
+		commit, err = pr.deps.GitHub.CreateCommit(ctx, pr.opts.Owner, pr.opts.Repo, base.String(), files, message)
+		if err != nil {
+			return false, fmt.Errorf("create the commit through the GitHub API: %w", err)
+		}
+		exp := ""
+		if exists {
+			exp = tip.String()
+		}
+		if err := pr.deps.GitHub.UpdateRef(ctx, pr.opts.Owner, pr.opts.Repo, g.branch, commit, exp); err != nil {
+			return false, fmt.Errorf("move %s: %w", g.branch, err)
+		}
+	default:
+		when := pr.opts.Now()
+		author := gitrepo.Signature{Name: pr.opts.Author.Name, Email: pr.opts.Author.Email, When: when}
+		committer := gitrepo.Signature{Name: pr.opts.Committer.Name, Email: pr.opts.Committer.Email, When: when}
+		hash, err := pr.deps.Git.CommitFiles(base, files, message, author, committer)
+		if err != nil {
+			return false, fmt.Errorf("commit: %w", err)
+		}
+		if err := pr.deps.Git.Push(ctx, g.branch, hash, expected); err != nil {
+			return false, fmt.Errorf("push %s: %w", g.branch, err)
+		}
+		commit = hash.String()
+	}
+	p.Commit = commit
+	pr.deps.Log.Infof("%s: committed %s on %s", g.branch, short(commit), pr.opts.Base)
+	return false, nil
+}
+
+func (pr *proposer) signOff() *Identity {
+	if !pr.opts.SignOff {
+		return nil
+	}
+	id := pr.opts.Author
+	return &id
+}
+
+// files computes each changed file's new content on top of the base tip. When the base
+// still holds the bytes the plan read, the planned edit is used; when the base moved
+// under the run, the file is read again at the base and the edit is made there (a
+// rebase), or the group fails cleanly. Every edit is proven by Rewrite's re-parse.
+func (pr *proposer) files(base plumbing.Hash) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	byFile := map[string][]Change{}
+	var order []string
+	for _, c := range pr.group.changes {
+		if byFile[c.File] == nil {
+			order = append(order, c.File)
+		}
+		byFile[c.File] = append(byFile[c.File], c)
+	}
+	for _, file := range order {
+		repoPath := pr.deps.RepoPath(file)
+		current, err := pr.deps.Git.ReadFile(base, repoPath)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s is not on %s: commit it, or plan against the base branch", file, pr.opts.Base)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", file, pr.opts.Base, err)
+		}
+		edits, err := rebaseEdits(file, current, byFile[file], pr.plan.digest(file))
+		if err != nil {
+			return nil, err
+		}
+		if len(edits) == 0 {
+			continue
+		}
+		after, err := manifest.Rewrite(current, edits)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		out[repoPath] = after
+	}
+	return out, nil
+}
+
+// rebaseEdits returns the edits for one file as it stands at the base. If the base holds
+// the bytes the plan read, they are the planned edits. Otherwise the file is scanned again
+// and each change's value is found by its YAML path and chart: still at the old version,
+// it is edited; already at the new one, it is dropped; anything else fails, because the
+// tool will not guess what a human meant.
+func rebaseEdits(file string, current []byte, changes []Change, planned [sha256.Size]byte) ([]manifest.Edit, error) {
+	edits := make([]manifest.Edit, 0, len(changes))
+	if sha256.Sum256(current) == planned {
+		for _, c := range changes {
+			edits = append(edits, c.edit)
+		}
+		return edits, nil
+	}
+	found := manifest.Scan(file, current)
+	byPath := map[string]manifest.Source{}
+	for _, s := range found.Sources() {
+		byPath[s.Location.Path+"\x00"+s.Chart] = s
+	}
+	for _, c := range changes {
+		s, ok := byPath[c.Path+"\x00"+c.Chart]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%s changed on the base branch during the run and %s of %s is gone; re-run to plan again", file, c.Path, c.Chart)
+		case s.Revision == c.To:
+			continue
+		case s.Revision != c.From:
+			return nil, fmt.Errorf("%s changed on the base branch during the run: %s is now %q, not %q; re-run to plan again", file, c.Path, s.Revision, c.From)
+		case s.Location.Problem != "":
+			return nil, fmt.Errorf("%s:%d: %s", file, s.Location.Line, s.Location.Problem)
+		}
+		edits = append(edits, manifest.Edit{Location: s.Location, Old: c.From, New: c.To})
+	}
+	return edits, nil
+}
+
+// unchanged handles a branch that already proposes exactly this group's changes.
+func (pr *proposer) unchanged(ctx context.Context, p *Proposal) (bool, error) {
+	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
+	if err != nil {
+		return false, err
+	}
+	if existing == nil {
+		// The branch is right but no PR is open for it (a failed earlier run, or the PR
+		// was closed): let pullRequest open one.
+		return false, nil
+	}
+	p.Action, p.Number, p.URL = Unchanged, existing.Number, existing.URL
+	pr.deps.Log.Infof("%s: PR #%d already proposes these changes", pr.group.branch, existing.Number)
+	return true, nil
+}
+
+// blocked leaves a branch with commits the tool did not make alone, and says so on its
+// pull request once.
+func (pr *proposer) blocked(ctx context.Context, p *Proposal, head *gitrepo.Commit) error {
+	p.Action = Blocked
+	p.Error = fmt.Sprintf("%s has a commit chart-promoter did not make (%s by %s); it is left alone — delete the branch or merge its PR to resume promotions", pr.group.branch, short(head.Hash.String()), head.Author.Name)
+	pr.deps.Log.Warningf("%s", p.Error)
+	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
+	if err != nil || existing == nil {
+		return err
+	}
+	p.Number, p.URL = existing.Number, existing.URL
+	comments, err := pr.deps.GitHub.ListComments(ctx, pr.opts.Owner, pr.opts.Repo, existing.Number)
+	if err != nil {
+		return err
+	}
+	for _, c := range comments {
+		if strings.Contains(c.Body, blockedMarker) {
+			return nil
+		}
+	}
+	msg := fmt.Sprintf("chart-promoter found a commit it did not make on `%s` and will not update this branch, so your work is kept. Newer versions (%s) are not proposed here until the branch is merged or deleted.\n\n%s",
+		pr.group.branch, strings.Join(targetList(pr.group), ", "), blockedMarker)
+	return pr.deps.GitHub.Comment(ctx, pr.opts.Owner, pr.opts.Repo, existing.Number, msg)
+}
+
+func targetList(g *group) []string {
+	charts, versions := g.targets()
+	var out []string
+	for _, c := range charts {
+		out = append(out, c+" "+strings.Join(versions[c], ", "))
+	}
+	return out
+}
+
+// pullRequest opens the group's PR or updates the open one, then applies labels,
+// reviewers, assignees and auto-merge to a new PR.
+func (pr *proposer) pullRequest(ctx context.Context, p *Proposal) error {
+	gh, o := pr.deps.GitHub, pr.opts
+	existing, err := gh.FindPullRequest(ctx, o.Owner, o.Repo, pr.group.branch, o.Base)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if existing.Title != p.Title || existing.Body != p.Body {
+			if _, err := gh.UpdatePullRequest(ctx, o.Owner, o.Repo, existing.Number, p.Title, p.Body); err != nil {
+				return err
+			}
+		}
+		p.Action, p.Number, p.URL = Updated, existing.Number, existing.URL
+		pr.deps.Log.Infof("%s: updated PR #%d", pr.group.branch, existing.Number)
+		return nil
+	}
+	created, adopted, err := gh.CreatePullRequest(ctx, o.Owner, o.Repo, github.NewPullRequest{
+		Title: p.Title, Body: p.Body, Head: pr.group.branch, Base: o.Base, Draft: o.PullRequest.Draft, MaintainerCanModify: true,
+	})
+	if err != nil {
+		return err
+	}
+	p.Action, p.Number, p.URL = Opened, created.Number, created.URL
+	if adopted {
+		// A parallel run opened it first: make its text ours, and leave the rest to it.
+		p.Action = Updated
+		if created.Title != p.Title || created.Body != p.Body {
+			if _, err := gh.UpdatePullRequest(ctx, o.Owner, o.Repo, created.Number, p.Title, p.Body); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	pr.deps.Log.Infof("%s: opened PR #%d", pr.group.branch, created.Number)
+	return pr.decorate(ctx, p, created)
+}
+
+// decorate adds labels, reviewers, assignees and auto-merge to a new pull request. What
+// GitHub refuses here is a warning on the proposal, never a failure: the PR exists.
+func (pr *proposer) decorate(ctx context.Context, p *Proposal, created *github.PullRequest) error {
+	gh, o, opt := pr.deps.GitHub, pr.opts, pr.opts.PullRequest
+	if len(opt.Labels) > 0 {
+		if err := gh.AddLabels(ctx, o.Owner, o.Repo, created.Number, opt.Labels); err != nil {
+			return fmt.Errorf("label PR #%d: %w", created.Number, err)
+		}
+	}
+	if len(opt.Reviewers) > 0 || len(opt.TeamReviewers) > 0 {
+		if err := gh.RequestReviewers(ctx, o.Owner, o.Repo, created.Number, opt.Reviewers, opt.TeamReviewers); err != nil {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("could not request reviewers: %v", err))
+		}
+	}
+	if len(opt.Assignees) > 0 {
+		if err := gh.AddAssignees(ctx, o.Owner, o.Repo, created.Number, opt.Assignees); err != nil {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("could not assign: %v", err))
+		}
+	}
+	if opt.AutoMerge != "" {
+		err := gh.EnableAutoMerge(ctx, created.NodeID, strings.ToUpper(opt.AutoMerge))
+		switch {
+		case errors.Is(err, github.ErrAutoMergeUnavailable):
+			p.Warnings = append(p.Warnings, fmt.Sprintf("auto-merge not enabled: %v (allow auto-merge in the repository settings)", err))
+		case err != nil:
+			p.Warnings = append(p.Warnings, fmt.Sprintf("auto-merge not enabled: %v", err))
+		}
+	}
+	for _, w := range p.Warnings {
+		pr.deps.Log.Warningf("PR #%d: %s", created.Number, w)
+	}
+	return nil
+}
+
+// supersede closes older open promotion PRs whose every change a PR of this run now
+// proposes at a version at least as new. Only PRs whose body carries the tool's marker
+// are candidates, and never one whose branch holds a commit the tool did not make.
+func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result) {
+	type target struct {
+		number int
+		to     string
+	}
+	covered := map[string]target{} // file + path → the PR that now proposes it
+	ours := map[string]bool{}
+	for _, p := range res.Proposals {
+		if p.Action != Opened && p.Action != Updated && p.Action != Unchanged {
+			continue
+		}
+		ours[p.Branch] = true
+		for _, c := range p.Changes {
+			covered[c.File+"\x00"+c.Path] = target{p.Number, c.To}
+		}
+	}
+	if len(covered) == 0 {
+		return
+	}
+	open, err := deps.GitHub.ListPullRequests(ctx, opts.Owner, opts.Repo, github.ListOptions{State: "open", Base: opts.Base, HeadPrefix: prefixOr(opts.BranchPrefix)})
+	if err != nil {
+		deps.Log.Warningf("could not list open pull requests to close superseded ones: %v", err)
+		return
+	}
+	for _, old := range open {
+		if ours[old.Head] {
+			continue
+		}
+		m, ok := parseMarker(old.Body)
+		if !ok || len(m.Changes) == 0 {
+			continue
+		}
+		by := 0
+		for _, c := range m.Changes {
+			t, ok := covered[c.File+"\x00"+c.Path]
+			if !ok {
+				by = 0
+				break
+			}
+			by = t.number
+		}
+		if by == 0 || !toolOwnsBranch(ctx, deps, old.Head) {
+			continue
+		}
+		comment := fmt.Sprintf("Superseded by #%d, which proposes newer versions of the same changes. Closed by chart-promoter.", by)
+		if err := deps.GitHub.Comment(ctx, opts.Owner, opts.Repo, old.Number, comment); err != nil {
+			deps.Log.Warningf("could not comment on superseded PR #%d: %v", old.Number, err)
+			continue
+		}
+		if err := deps.GitHub.ClosePullRequest(ctx, opts.Owner, opts.Repo, old.Number); err != nil {
+			deps.Log.Warningf("could not close superseded PR #%d: %v", old.Number, err)
+			continue
+		}
+		for i := range res.Proposals {
+			if res.Proposals[i].Number == by {
+				res.Proposals[i].Superseded = append(res.Proposals[i].Superseded, old.Number)
+			}
+		}
+		deps.Log.Infof("closed PR #%d, superseded by #%d", old.Number, by)
+	}
+}
+
+// toolOwnsBranch reports whether the tip of branch is a commit the tool made.
+func toolOwnsBranch(ctx context.Context, deps Deps, branch string) bool {
+	if err := deps.Git.Fetch(ctx, branch); err != nil {
+		return false
+	}
+	tip, ok, err := deps.Git.RemoteBranch(ctx, branch)
+	if err != nil || !ok {
+		return false
+	}
+	head, err := deps.Git.Commit(tip)
+	return err == nil && commitFingerprint(head.Message) != ""
+}
+
+func prefixOr(p string) string {
+	if p == "" {
+		return DefaultBranchPrefix
+	}
+	return p
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+type discard struct{}
+
+func (discard) Infof(string, ...any)    {}
+func (discard) Warningf(string, ...any) {}

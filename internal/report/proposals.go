@@ -1,0 +1,56 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/chart-promoter/chart-promoter/internal/promote"
+)
+
+// Proposals writes what a promotion did to each group's branch and pull request.
+func Proposals(w io.Writer, res *promote.Result, color bool) {
+	p := painter{color}
+	if len(res.Proposals) == 0 {
+		fmt.Fprintln(w, "No pull request needed.")
+		return
+	}
+	fmt.Fprintln(w, p.bold(fmt.Sprintf("Pull requests (%d):", len(res.Proposals))))
+	for _, prop := range res.Proposals {
+		what := string(prop.Action)
+		switch prop.Action {
+		case promote.Failed:
+			what = p.red(what)
+		case promote.Blocked:
+			what = p.yellow(what)
+		case promote.Opened, promote.Updated:
+			what = p.green(what)
+		}
+		pr := ""
+		if prop.Number > 0 {
+			pr = fmt.Sprintf(" #%d %s", prop.Number, prop.URL)
+		}
+		fmt.Fprintf(w, "  %-9s %s%s\n      %s, %d change(s)\n", what, prop.Title, pr, prop.Branch, len(prop.Changes))
+		if len(prop.Superseded) > 0 {
+			fmt.Fprintf(w, "      closed as superseded: %v\n", prop.Superseded)
+		}
+		for _, warning := range prop.Warnings {
+			fmt.Fprintf(w, "      %s %s\n", p.yellow("warning:"), warning)
+		}
+		if prop.Error != "" {
+			fmt.Fprintf(w, "      %s\n", p.dim(prop.Error))
+		}
+	}
+}
+
+// PromotionJSON writes the plan's JSON with the pull requests added:
+// {"changes":[…],"skipped":[…],"errors":[…],"pullRequests":[…]}.
+func PromotionJSON(w io.Writer, res *promote.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(struct {
+		*promote.Plan
+		PullRequests []promote.Proposal `json:"pullRequests"`
+	}{res.Plan, res.Proposals})
+}
