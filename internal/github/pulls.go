@@ -38,6 +38,7 @@ type ListOptions struct {
 	State      string // "open" (GitHub's default when empty), "closed" or "all"
 	Base       string // only pull requests into this branch, if set
 	HeadPrefix string // only pull requests whose head branch starts with this, if set
+	Head       string // only pull requests from exactly this branch, filtered by GitHub, if set
 }
 
 // Comment is a comment on a pull request's conversation.
@@ -75,6 +76,12 @@ func (c *Client) FindPullRequest(ctx context.Context, owner, repo, head, base st
 // ListPullRequests returns every pull request matching opt, reading all pages.
 func (c *Client) ListPullRequests(ctx context.Context, owner, repo string, opt ListOptions) ([]*PullRequest, error) {
 	list := &gh.PullRequestListOptions{State: opt.State, Base: opt.Base, ListOptions: gh.ListOptions{PerPage: perPage}}
+	if opt.Head != "" {
+		list.Head = opt.Head
+		if !strings.Contains(opt.Head, ":") {
+			list.Head = owner + ":" + opt.Head // GitHub's head filter takes "owner:branch"
+		}
+	}
 	var out []*PullRequest
 	for {
 		prs, resp, err := c.gh.PullRequests.List(ctx, owner, repo, list)

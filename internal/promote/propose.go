@@ -180,6 +180,12 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 		}
 	}
 
+	if !exists {
+		// The branch is gone, perhaps deleted with a PR someone closed: respect that no.
+		if done, err := pr.closedBefore(ctx, p); done || err != nil {
+			return done, err
+		}
+	}
 	files, err := pr.files(base)
 	if err != nil {
 		return false, err
@@ -315,13 +321,44 @@ func (pr *proposer) unchanged(ctx context.Context, p *Proposal) (bool, error) {
 		return false, err
 	}
 	if existing == nil {
-		// The branch is right but no PR is open for it (a failed earlier run, or the PR
-		// was closed): let pullRequest open one.
-		return false, nil
+		// No open PR: either a person closed it (respected) or an earlier run stopped
+		// before opening it (let pullRequest open one).
+		return pr.closedBefore(ctx, p)
 	}
 	p.Action, p.Number, p.URL = Unchanged, existing.Number, existing.URL
 	pr.deps.Log.Infof("%s: PR #%d already proposes these changes", pr.group.branch, existing.Number)
 	return true, nil
+}
+
+// closedBefore reports, as done, a group whose exact changes a PR proposed that a person
+// closed without merging: asking again for the same versions would be noise.
+func (pr *proposer) closedBefore(ctx context.Context, p *Proposal) (bool, error) {
+	closed, err := pr.closedProposal(ctx)
+	if err != nil || closed == nil {
+		return false, err
+	}
+	p.Action, p.Number, p.URL = Unchanged, closed.Number, closed.URL
+	p.Warnings = append(p.Warnings, fmt.Sprintf("PR #%d proposed these versions and was closed without merging: they are not proposed again until a newer version is allowed", closed.Number))
+	pr.deps.Log.Infof("%s: PR #%d was closed without merging; not reopened", pr.group.branch, closed.Number)
+	return true, nil
+}
+
+// closedProposal finds a pull request from the group's branch that was closed without
+// merging while proposing exactly the group's changes.
+func (pr *proposer) closedProposal(ctx context.Context) (*github.PullRequest, error) {
+	closed, err := pr.deps.GitHub.ListPullRequests(ctx, pr.opts.Owner, pr.opts.Repo, github.ListOptions{State: "closed", Base: pr.opts.Base, Head: pr.group.branch})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range closed {
+		if c.Head != pr.group.branch || c.Merged {
+			continue
+		}
+		if m, ok := parseMarker(c.Body); ok && m.Fingerprint == pr.group.fingerprint() {
+			return c, nil
+		}
+	}
+	return nil, nil
 }
 
 // blocked leaves a branch with commits the tool did not make alone, and says so on its
