@@ -50,12 +50,12 @@ func (c *Client) CreateCommit(ctx context.Context, owner, repo, parentSHA string
 		// Base64 keeps any byte sequence intact; "utf-8" would not.
 		blob, _, err := c.gh.Git.CreateBlob(ctx, owner, repo, gh.Blob{
 			Content:  base64.StdEncoding.EncodeToString(files[p]),
-			Encoding: gh.Ptr("base64"),
+			Encoding: new("base64"),
 		})
 		if err != nil {
 			return "", fmt.Errorf("%s: upload %s: %w", where, p, err)
 		}
-		entries = append(entries, &gh.TreeEntry{Path: gh.Ptr(p), Mode: gh.Ptr("100644"), Type: gh.Ptr("blob"), SHA: blob.SHA})
+		entries = append(entries, &gh.TreeEntry{Path: new(p), Mode: new("100644"), Type: new("blob"), SHA: blob.SHA})
 	}
 
 	tree, _, err := c.gh.Git.CreateTree(ctx, owner, repo, parent.GetTree().GetSHA(), entries)
@@ -63,9 +63,9 @@ func (c *Client) CreateCommit(ctx context.Context, owner, repo, parentSHA string
 		return "", fmt.Errorf("%s: write tree: %w", where, err)
 	}
 	commit, _, err := c.gh.Git.CreateCommit(ctx, owner, repo, gh.Commit{
-		Message: gh.Ptr(message),
+		Message: new(message),
 		Tree:    &gh.Tree{SHA: tree.SHA},
-		Parents: []*gh.Commit{{SHA: gh.Ptr(parentSHA)}},
+		Parents: []*gh.Commit{{SHA: new(parentSHA)}},
 	}, nil)
 	if err != nil {
 		return "", fmt.Errorf("%s: write commit: %w", where, err)
@@ -105,7 +105,7 @@ func (c *Client) UpdateRef(ctx context.Context, owner, repo, branch, sha, expect
 	}
 	// Forced, because the new commit may replace the branch's history
 	// rather than extend it; the check above stands in for the lease.
-	_, _, err = c.gh.Git.UpdateRef(retrySafe(ctx), owner, repo, ref, gh.UpdateRef{SHA: sha, Force: gh.Ptr(true)})
+	_, _, err = c.gh.Git.UpdateRef(retrySafe(ctx), owner, repo, ref, gh.UpdateRef{SHA: sha, Force: new(true)})
 	if validationMessage(err, "Reference does not exist") {
 		return fmt.Errorf("%s: the branch was deleted meanwhile: %w", where, ErrLeaseRejected)
 	}

@@ -104,12 +104,12 @@ func (c *Client) ListPullRequests(ctx context.Context, owner, repo string, opt L
 // CreatePullRequest opens a pull request; when a parallel run opened the same one first, it returns that one with adopted set.
 func (c *Client) CreatePullRequest(ctx context.Context, owner, repo string, pr NewPullRequest) (p *PullRequest, adopted bool, err error) {
 	created, _, err := c.gh.PullRequests.Create(ctx, owner, repo, gh.CreatePullRequest{
-		Title:               gh.Ptr(pr.Title),
-		Body:                gh.Ptr(pr.Body),
+		Title:               new(pr.Title),
+		Body:                new(pr.Body),
 		Head:                pr.Head,
 		Base:                pr.Base,
-		Draft:               gh.Ptr(pr.Draft),
-		MaintainerCanModify: gh.Ptr(pr.MaintainerCanModify),
+		Draft:               new(pr.Draft),
+		MaintainerCanModify: new(pr.MaintainerCanModify),
 	})
 	if err == nil {
 		return convertPR(created), false, nil
@@ -131,7 +131,7 @@ func (c *Client) CreatePullRequest(ctx context.Context, owner, repo string, pr N
 
 // UpdatePullRequest replaces a pull request's title and body.
 func (c *Client) UpdatePullRequest(ctx context.Context, owner, repo string, number int, title, body string) (*PullRequest, error) {
-	p, _, err := c.gh.PullRequests.Edit(retrySafe(ctx), owner, repo, number, &gh.PullRequest{Title: gh.Ptr(title), Body: gh.Ptr(body)})
+	p, _, err := c.gh.PullRequests.Edit(retrySafe(ctx), owner, repo, number, &gh.PullRequest{Title: new(title), Body: new(body)})
 	if err != nil {
 		return nil, fmt.Errorf("update pull request %s/%s#%d: %w", owner, repo, number, err)
 	}
@@ -140,7 +140,7 @@ func (c *Client) UpdatePullRequest(ctx context.Context, owner, repo string, numb
 
 // ClosePullRequest closes a pull request without merging it.
 func (c *Client) ClosePullRequest(ctx context.Context, owner, repo string, number int) error {
-	_, _, err := c.gh.PullRequests.Edit(retrySafe(ctx), owner, repo, number, &gh.PullRequest{State: gh.Ptr("closed")})
+	_, _, err := c.gh.PullRequests.Edit(retrySafe(ctx), owner, repo, number, &gh.PullRequest{State: new("closed")})
 	if err != nil {
 		return fmt.Errorf("close pull request %s/%s#%d: %w", owner, repo, number, err)
 	}

@@ -86,9 +86,6 @@ type Location struct {
 	Problem string
 }
 
-// key identifies a location within a file, so sources sharing one value can be found.
-func (l Location) key() int { return l.Offset }
-
 // Skip is something discovery passed over on purpose, with the reason.
 type Skip struct {
 	File        string
