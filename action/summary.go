@@ -28,14 +28,7 @@ func Summary(res *promote.Result, trig Trigger) string {
 	if plan == nil {
 		plan = &promote.Plan{}
 	}
-	var skipped, current []promote.Skip
-	for _, s := range plan.Skipped {
-		if s.UpToDate {
-			current = append(current, s)
-		} else {
-			skipped = append(skipped, s)
-		}
-	}
+	skipped, current := plan.SplitSkipped()
 
 	writeOutcome(&b, res, plan, len(current), len(skipped))
 	writeChanges(&b, res, plan)

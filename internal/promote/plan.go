@@ -453,5 +453,17 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// SplitSkipped separates the sources passed over from those already up to date.
+func (p *Plan) SplitSkipped() (skipped, upToDate []Skip) {
+	for _, s := range p.Skipped {
+		if s.UpToDate {
+			upToDate = append(upToDate, s)
+		} else {
+			skipped = append(skipped, s)
+		}
+	}
+	return skipped, upToDate
+}
+
 // HasErrors reports whether any file or chart failed.
 func (p *Plan) HasErrors() bool { return len(p.Errors) > 0 }

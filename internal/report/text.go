@@ -44,14 +44,7 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 		fmt.Fprintln(w)
 	}
 
-	var skipped, current []promote.Skip
-	for _, s := range plan.Skipped {
-		if s.UpToDate {
-			current = append(current, s)
-		} else {
-			skipped = append(skipped, s)
-		}
-	}
+	skipped, current := plan.SplitSkipped()
 	writeSkips(w, p, "Skipped", skipped)
 	if o.Verbose {
 		writeSkips(w, p, "Up to date", current)

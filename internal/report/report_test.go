@@ -1,0 +1,97 @@
+package report
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chart-promoter/chart-promoter/internal/promote"
+)
+
+func TestUnifiedDiff(t *testing.T) {
+	tests := []struct {
+		name, before, after string
+	}{
+		{name: "one changed line gets three lines of context", before: "diff/one-change"},
+		{name: "changes close together share one hunk", before: "diff/close-changes"},
+		{name: "changes far apart get a hunk each", before: "diff/far-changes"},
+		{name: "CRLF lines diff like LF lines", before: "diff/crlf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join("testdata", tt.before)
+			before := read(t, filepath.Join(dir, "before.yaml"))
+			after := read(t, filepath.Join(dir, "after.yaml"))
+			want := read(t, filepath.Join(dir, "want.diff"))
+			var got bytes.Buffer
+			if err := UnifiedDiff(&got, "app.yaml", before, after, false); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != string(want) {
+				t.Errorf("diff:\n%s\nwant:\n%s", got.String(), want)
+			}
+		})
+	}
+}
+
+func TestUnifiedDiffRefusesEditsThatChangeTheLineCount(t *testing.T) {
+	if err := UnifiedDiff(&bytes.Buffer{}, "a.yaml", []byte("a\nb\n"), []byte("a\n"), false); err == nil {
+		t.Error("a diff of files with different line counts should be refused, not misaligned")
+	}
+}
+
+func TestUnifiedDiffColoursOnlyWhenAsked(t *testing.T) {
+	var plain, coloured bytes.Buffer
+	_ = UnifiedDiff(&plain, "a.yaml", []byte("v: 1\n"), []byte("v: 2\n"), false)
+	_ = UnifiedDiff(&coloured, "a.yaml", []byte("v: 1\n"), []byte("v: 2\n"), true)
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Errorf("plain diff holds ANSI escapes: %q", plain.String())
+	}
+	if !strings.Contains(coloured.String(), "\x1b[31m-v: 1") || !strings.Contains(coloured.String(), "\x1b[32m+v: 2") {
+		t.Errorf("coloured diff lacks red/green lines: %q", coloured.String())
+	}
+}
+
+func TestTextSeparatesSkipsFromUpToDateSources(t *testing.T) {
+	plan := &promote.Plan{
+		Changes: []promote.Change{{File: "apps/web.yaml", Line: 9, Kind: "Application", Application: "web",
+			ApplicationSet: "webs", Chart: "ghcr.io/acme/charts/web", From: "1.2.3", To: "1.2.4",
+			Constraint: "~1.2", ConstraintOrigin: "--constraint", Digest: "sha256:0123456789abcdef0123"}},
+		Skipped: []promote.Skip{
+			{File: "apps/db.yaml", Line: 4, Application: "db", Reason: "targetRevision \"^7\" is a range"},
+			{File: "apps/api.yaml", Line: 5, Application: "api", Reason: "up to date: 2.0.0 is the newest", UpToDate: true},
+		},
+	}
+	var quiet, verbose bytes.Buffer
+	Text(&quiet, plan, TextOptions{})
+	Text(&verbose, plan, TextOptions{Verbose: true})
+	for _, want := range []string{
+		"Changes (1):",
+		"apps/web.yaml:9  Application web (ApplicationSet webs)",
+		"ghcr.io/acme/charts/web  1.2.3 → 1.2.4",
+		"allowed by ~1.2 (--constraint) · sha256:0123456789ab",
+		"Skipped (1):",
+		"1 change(s) in 0 file(s), 1 up to date (-v lists them), 1 skipped, 0 error(s)",
+	} {
+		if !strings.Contains(quiet.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, quiet.String())
+		}
+	}
+	if strings.Contains(quiet.String(), "apps/api.yaml") {
+		t.Errorf("up-to-date source listed without -v:\n%s", quiet.String())
+	}
+	if !strings.Contains(verbose.String(), "Up to date (1):") || !strings.Contains(verbose.String(), "apps/api.yaml:5") {
+		t.Errorf("-v does not list the up-to-date source:\n%s", verbose.String())
+	}
+}
+
+func read(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
