@@ -137,17 +137,21 @@ func waitForVersion(ctx context.Context, reg *registry.Client, chart, version st
 			a.Infof("%s:%s is visible", chart, tag)
 			return nil
 		}
-		if time.Now().Add(delay).After(deadline) {
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
 			if err == nil {
 				err = errors.New("not found")
 			}
 			return fmt.Errorf("%s:%s is still not visible after %s (%v): check the chart and version the event names, or raise wait-for-version", chart, tag, limit, err)
 		}
-		a.Infof("%s:%s not visible yet (attempt %d); retrying in %s", chart, tag, attempt, delay)
+		// The last wait is cut to the deadline, so that the final check is made at the
+		// limit rather than a whole backoff step before it.
+		wait := min(delay, remaining)
+		a.Infof("%s:%s not visible yet (attempt %d); retrying in %s", chart, tag, attempt, wait.Round(100*time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(delay):
+		case <-time.After(wait):
 		}
 		delay = min(delay*2, 15*time.Second)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/gitrepo"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
 // Git is what a promotion needs of the checkout; *gitrepo.Repo provides it.
@@ -440,7 +441,7 @@ func (pr *proposer) decorate(ctx context.Context, p *Proposal, created *github.P
 	gh, o, opt := pr.deps.GitHub, pr.opts, pr.opts.PullRequest
 	if len(opt.Labels) > 0 {
 		if err := gh.AddLabels(ctx, o.Owner, o.Repo, created.Number, opt.Labels); err != nil {
-			return fmt.Errorf("label PR #%d: %w", created.Number, err)
+			p.Warnings = append(p.Warnings, fmt.Sprintf("could not label: %v", err))
 		}
 	}
 	if len(opt.Reviewers) > 0 || len(opt.TeamReviewers) > 0 {
@@ -506,7 +507,9 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result)
 		by := 0
 		for _, c := range m.Changes {
 			t, ok := covered[c.File+"\x00"+c.Path]
-			if !ok {
+			if !ok || !atLeast(t.to, c.To) {
+				// Not covered, or covered by an older version (a run under a narrower
+				// policy): the old PR still proposes something this run does not.
 				by = 0
 				break
 			}
@@ -531,6 +534,23 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result)
 		}
 		deps.Log.Infof("closed PR #%d, superseded by #%d", old.Number, by)
 	}
+}
+
+// atLeast reports whether revision newer is the same version as older or a newer one;
+// revisions that do not parse as versions only cover themselves.
+func atLeast(newer, older string) bool {
+	if newer == older {
+		return true
+	}
+	n, err := version.ParseRevision(newer)
+	if err != nil {
+		return false
+	}
+	o, err := version.ParseRevision(older)
+	if err != nil {
+		return false
+	}
+	return version.Compare(n.SemVer, o.SemVer) >= 0
 }
 
 // toolOwnsBranch reports whether the tip of branch is a commit the tool made.
