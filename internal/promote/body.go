@@ -111,7 +111,7 @@ func (g *group) commitMessage(signOff *Identity) string {
 		fmt.Fprintf(&b, "chore(deploy): promote %d charts\n\n", len(charts))
 	}
 	for _, c := range g.changes {
-		fmt.Fprintf(&b, "- %s (%s:%d): %s %s → %s\n", c.Application, c.File, c.Line, chartName(c.Chart), c.From, c.To)
+		fmt.Fprintf(&b, "- %s (%s:%d): %s %s → %s\n", c.Application, g.path(c.File), c.Line, chartName(c.Chart), c.From, c.To)
 	}
 	fmt.Fprintf(&b, "\n%s: %s\n", FingerprintTrailer, g.fingerprint())
 	if signOff != nil {
@@ -147,7 +147,7 @@ func (g *group) body() string {
 			dest = "—"
 		}
 		fmt.Fprintf(&b, "| %s | `%s:%d` | %s | %s | `%s` → `%s` |\n",
-			cell(app), cell(c.File), c.Line, cell(dest), cell(chartName(c.Chart)), cell(c.From), cell(c.To))
+			cell(app), cell(g.path(c.File)), c.Line, cell(dest), cell(chartName(c.Chart)), cell(c.From), cell(c.To))
 	}
 	for _, v := range g.versions() {
 		c := v

@@ -15,6 +15,17 @@ type group struct {
 	name    string // readable name for titles and logs
 	branch  string
 	changes []Change
+	// display turns a file's path in the plan into the one reviewers see in the
+	// repository (the plan may have scanned a subdirectory); nil leaves it as is.
+	display func(string) string
+}
+
+// path is where a reviewer finds file in the repository.
+func (g *group) path(file string) string {
+	if g.display == nil {
+		return file
+	}
+	return g.display(file)
 }
 
 // DefaultBranchPrefix starts every promotion branch.
@@ -25,7 +36,7 @@ const DefaultBranchPrefix = "chart-promoter/"
 // Branch names are deterministic so a later run finds the same branch and PR again:
 //
 //	group-by chart:        chart-promoter/chart/ghcr.io-acme-charts-webapp
-//	group-by application:  chart-promoter/app/webapp-production
+//	group-by application:  chart-promoter/app/argocd/webapp-production
 //	group-by all:          chart-promoter/all
 //
 // Each grouping has its own namespace, so switching grouping never collides with the
@@ -46,7 +57,14 @@ func groupChanges(changes []Change, by Grouping, prefix string) []*group {
 			if c.Namespace != "" {
 				app = c.Namespace + "/" + c.Application
 			}
-			key, name, branch = "app:"+app, c.Application, prefix+"app/"+refSafe(strings.ReplaceAll(app, "/", "-"))
+			// Namespace and name each get a path segment, so "a"/"b-c" and "a-b"/"c"
+			// never share a branch; "_" (which Kubernetes names cannot hold) stands
+			// for no namespace.
+			ns := c.Namespace
+			if ns == "" {
+				ns = "_"
+			}
+			key, name, branch = "app:"+app, c.Application, prefix+"app/"+refSafe(ns)+"/"+refSafe(c.Application)
 		default:
 			key, name, branch = "chart:"+c.Chart, chartName(c.Chart), prefix+"chart/"+refSafe(strings.ReplaceAll(c.Chart, "/", "-"))
 		}

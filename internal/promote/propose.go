@@ -92,6 +92,7 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	res := &Result{Plan: plan, Proposals: []Proposal{}}
 	groups := groupChanges(plan.Changes, opts.GroupBy, opts.BranchPrefix)
 	for _, g := range groups {
+		g.display = deps.RepoPath
 		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes, Title: g.title(), Body: g.body()}
 		if opts.DryRun {
 			p.Action = Planned
@@ -171,11 +172,10 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 		if err != nil {
 			return false, fmt.Errorf("read %s: %w", g.branch, err)
 		}
-		fingerprint := commitFingerprint(head.Message)
 		switch {
-		case fingerprint == "":
+		case !madeByTool(head, pr.opts.Committer):
 			return true, pr.blocked(ctx, p, head)
-		case fingerprint == g.fingerprint():
+		case commitFingerprint(head.Message) == g.fingerprint():
 			p.Commit = tip.String()
 			return pr.unchanged(ctx, p)
 		}
@@ -366,7 +366,7 @@ func (pr *proposer) closedProposal(ctx context.Context) (*github.PullRequest, er
 // pull request once.
 func (pr *proposer) blocked(ctx context.Context, p *Proposal, head *gitrepo.Commit) error {
 	p.Action = Blocked
-	p.Error = fmt.Sprintf("%s has a commit chart-promoter did not make (%s by %s); it is left alone — delete the branch or merge its PR to resume promotions", pr.group.branch, short(head.Hash.String()), head.Author.Name)
+	p.Error = fmt.Sprintf("%s has a commit chart-promoter did not make (%s by %s); it is left alone — delete the branch or merge its PR to resume promotions", pr.group.branch, short(head.Hash.String()), head.Committer.Name)
 	pr.deps.Log.Warningf("%s", p.Error)
 	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
 	if err != nil || existing == nil {
@@ -515,7 +515,7 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result)
 			}
 			by = t.number
 		}
-		if by == 0 || !toolOwnsBranch(ctx, deps, old.Head) {
+		if by == 0 || !toolOwnsBranch(ctx, deps, old.Head, opts.Committer) {
 			continue
 		}
 		comment := fmt.Sprintf("Superseded by #%d, which proposes newer versions of the same changes. Closed by chart-promoter.", by)
@@ -554,7 +554,7 @@ func atLeast(newer, older string) bool {
 }
 
 // toolOwnsBranch reports whether the tip of branch is a commit the tool made.
-func toolOwnsBranch(ctx context.Context, deps Deps, branch string) bool {
+func toolOwnsBranch(ctx context.Context, deps Deps, branch string, committer Identity) bool {
 	if err := deps.Git.Fetch(ctx, branch); err != nil {
 		return false
 	}
@@ -563,7 +563,21 @@ func toolOwnsBranch(ctx context.Context, deps Deps, branch string) bool {
 		return false
 	}
 	head, err := deps.Git.Commit(tip)
-	return err == nil && commitFingerprint(head.Message) != ""
+	return err == nil && madeByTool(head, committer)
+}
+
+// gitHubCommitter is the committer GitHub records on commits made through its API.
+const gitHubCommitter = "noreply@github.com"
+
+// madeByTool reports whether a commit is one the tool made: it carries the fingerprint
+// trailer and the tool's committer (or GitHub's, for commits made through the API). An
+// amend or a rebase by a person keeps the trailer but makes them the committer, so their
+// version of the branch is left alone too.
+func madeByTool(c *gitrepo.Commit, committer Identity) bool {
+	if commitFingerprint(c.Message) == "" {
+		return false
+	}
+	return strings.EqualFold(c.Committer.Email, committer.Email) || strings.EqualFold(c.Committer.Email, gitHubCommitter)
 }
 
 func prefixOr(p string) string {

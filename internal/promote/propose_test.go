@@ -509,6 +509,30 @@ func TestAHumanCommitOnThePromotionBranchIsLeftAloneAndMentionedOnce(t *testing.
 	}
 }
 
+func TestAnAmendedPromotionCommitIsAPersonsAndLeftAlone(t *testing.T) {
+	t.Parallel()
+	w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3", "1.2.4"}})
+	first := only(t, w.propose(w.options()))
+	branch := w.chartBranch("charts/webapp")
+
+	// A person amends the tool's commit (keeping its message and trailer) and force-pushes:
+	// git makes them the committer, which is what tells the tool the work is theirs.
+	dir := w.git.Clone(t, gitopsName, testenv.CloneBranch(branch))
+	w.git.GitIn(t, dir, "-c", "user.name=Dana Reviewer", "-c", "user.email=dana@example.com",
+		"commit", "--amend", "--no-edit", "--allow-empty", "--quiet")
+	w.git.GitIn(t, dir, "push", "--quiet", "--force", "origin", "HEAD:refs/heads/"+branch)
+	amended := w.bare("rev-parse", "refs/heads/"+branch)
+	w.push("charts/webapp", "1.2.5")
+
+	p := only(t, w.propose(w.options()))
+	if p.Action != promote.Blocked || p.Number != first.Number {
+		t.Errorf("%+v; want PR #%d blocked", p, first.Number)
+	}
+	if got := w.bare("rev-parse", "refs/heads/"+branch); got != amended {
+		t.Errorf("%s moved from the amended %s to %s", branch, amended, got)
+	}
+}
+
 func TestAStaleCloneBuildsOnTheCurrentMainAndKeepsWhatMainGained(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -608,9 +632,9 @@ func TestGroupByDecidesWhichChangesShareAPullRequest(t *testing.T) {
 	}{{
 		groupBy: promote.GroupByApplication,
 		want: map[string][2]string{
-			"chart-promoter/app/argocd-cache":             {"Promote cache to 1.0.0", "platform/cache.yaml"},
-			"chart-promoter/app/argocd-webapp-production": {"Promote webapp to 1.2.4", "apps/webapp-production.yaml"},
-			"chart-promoter/app/argocd-webapp-staging":    {"Promote webapp to 1.2.4", "apps/webapp-staging.yaml"},
+			"chart-promoter/app/argocd/cache":             {"Promote cache to 1.0.0", "platform/cache.yaml"},
+			"chart-promoter/app/argocd/webapp-production": {"Promote webapp to 1.2.4", "apps/webapp-production.yaml"},
+			"chart-promoter/app/argocd/webapp-staging":    {"Promote webapp to 1.2.4", "apps/webapp-staging.yaml"},
 		},
 	}, {
 		groupBy: promote.GroupByAll,
@@ -1039,8 +1063,9 @@ func TestACheckoutScannedFromASubdirectoryCommitsPathsFromTheRoot(t *testing.T) 
 	if got := w.bare("diff", "--name-only", "main", p.Branch); got != "apps/production/webapp.yaml\napps/staging/webapp.yaml" {
 		t.Errorf("the commit changes %q", got)
 	}
-	if body := w.pulls()[0].Body; !strings.Contains(body, "| webapp-staging | `staging/webapp.yaml:12` |") {
-		t.Errorf("the PR body does not name files relative to the scanned directory:\n%s", body)
+	// Reviewers find files from the repository root, whatever directory was scanned.
+	if body := w.pulls()[0].Body; !strings.Contains(body, "| webapp-staging | `apps/staging/webapp.yaml:12` |") {
+		t.Errorf("the PR body does not name files relative to the repository root:\n%s", body)
 	}
 }
 

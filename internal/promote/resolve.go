@@ -146,6 +146,12 @@ func firstChart(allowed []version.Version, fetch func(tag string) (registry.Char
 			}
 			continue
 		}
+		if errors.Is(err, registry.ErrNotFound) {
+			// The tag list has just named it: the registry is out of step with itself (a
+			// replica lagging, a tag deleted meanwhile). Moving to an older version instead
+			// would promote something the next run moves past again; the chart fails.
+			return nil, cv, fmt.Errorf("tag %s was listed but cannot be read, so the newest allowed version is unknown (deleted meanwhile, or a registry replica lagging behind: run again): %w", v.Tag, err)
+		}
 		if err != nil {
 			return nil, cv, err
 		}
