@@ -16,6 +16,50 @@ type scanner struct {
 	sources  []Source
 	skipped  []Skip
 	problems []Problem
+	// left is what aliases, merge keys and list-generator elements may still add to the
+	// file's reading, in expandedSize units; memo remembers the sizes of anchored nodes.
+	left int
+	memo map[*yaml.Node]int
+}
+
+// aliasAllowance is what aliases, merge keys and list-generator elements may add to the
+// reading of a file of n bytes, in expandedSize units; a file written out in full adds
+// nothing. Without a bound, a document of a few kilobytes can stand for billions of nodes
+// ("billion laughs"), and an ApplicationSet of a hundred kilobytes for a million sources.
+func aliasAllowance(n int) int { return 1<<24 + 4*n }
+
+func newScanner(file string, data []byte) *scanner {
+	return &scanner{file: file, data: data, left: aliasAllowance(len(data)), memo: map[*yaml.Node]int{}}
+}
+
+// spend takes cost from what the file may still add, or reports at n what costs too much
+// and what to do about it.
+func (s *scanner) spend(n *yaml.Node, cost int, what, advice string) bool {
+	if cost <= s.left {
+		s.left -= cost
+		return true
+	}
+	s.problem(n, what+" to more than chart-promoter reads in one file: "+advice+", or exclude the file with --exclude")
+	return false
+}
+
+// document reads one YAML document, unless its aliases and merge keys expand too far.
+// Only Argo CD resources and Lists are read beyond apiVersion and kind, so only they are
+// measured.
+func (s *scanner) document(n *yaml.Node, path string) {
+	apiVersion, kind := scalarValue(lookup(n, "apiVersion")), scalarValue(lookup(n, "kind"))
+	if !strings.HasPrefix(apiVersion, "argoproj.io/") && !strings.HasSuffix(kind, "List") {
+		return
+	}
+	what := "the YAML aliases and merge keys of this " + kind + " expand"
+	if kind == "" {
+		what = "the YAML aliases and merge keys of this document expand"
+	}
+	// Kubernetes' own YAML reader refuses a billion laughs too ("excessive aliasing").
+	if !s.spend(n, aliasedSize(n, aliasAllowance(len(s.data)), s.memo), what, "write the values out") {
+		return
+	}
+	s.resource(n, path, 0)
 }
 
 // maxListDepth bounds how deep "kind: List" items may nest before the rest is ignored.
@@ -96,11 +140,23 @@ func (s *scanner) applicationSet(n *yaml.Node, path string) {
 		s.sourcesOf(tspec, path+"spec.template.spec", o)
 		return
 	}
-	elements := listElements(lookup(spec, "generators"), path+"spec.generators")
+	generators := lookup(spec, "generators")
+	elements := listElements(generators, path+"spec.generators", 0)
 	if len(elements) == 0 {
 		// Parameters come from generators whose data is not in this file (git, clusters,
 		// SCM providers): the source is reported as templated and left alone.
 		s.sourcesOf(tspec, path+"spec.template.spec", o)
+		return
+	}
+	// The template is read once per element: a hundred kilobytes of elements and
+	// template sources would otherwise make a million sources.
+	limit := aliasAllowance(len(s.data))
+	perElement := expandedSize(lookup(tspec, "source"), limit, s.memo) + expandedSize(lookup(tspec, "sources"), limit, s.memo)
+	cost := limit + 1 // what the product would be if it overflowed
+	if perElement == 0 || len(elements) <= cost/perElement {
+		cost = len(elements) * perElement
+	}
+	if !s.spend(generators, cost, "ApplicationSet "+setName+": its "+strconv.Itoa(len(elements))+" list-generator elements times its template's sources come", "split the ApplicationSet") {
 		return
 	}
 	for i := range elements {
@@ -372,16 +428,22 @@ func (e *element) get(name string) (key, value *yaml.Node, path string) {
 	return key, n, p
 }
 
+// maxGeneratorDepth bounds how deep matrix and merge generators are opened; Argo CD
+// itself nests them at most two levels.
+const maxGeneratorDepth = 4
+
 // listElements finds list-generator elements, also inside matrix and merge generators.
-func listElements(generators *yaml.Node, path string) []element {
+// Generators are read as written, not through aliases and merge keys: an alias lets a
+// matrix generator contain itself, and following it recursed until the stack ran out.
+func listElements(generators *yaml.Node, path string, depth int) []element {
 	var out []element
-	if generators == nil || generators.Kind != yaml.SequenceNode {
+	if generators == nil || generators.Kind != yaml.SequenceNode || depth > maxGeneratorDepth {
 		return nil
 	}
 	for i, g := range generators.Content {
 		gp := path + "[" + strconv.Itoa(i) + "]"
-		if list := lookup(g, "list"); list != nil {
-			if els := lookup(list, "elements"); els != nil && els.Kind == yaml.SequenceNode {
+		if _, list := ownPair(g, "list"); list != nil {
+			if _, els := ownPair(list, "elements"); els != nil && els.Kind == yaml.SequenceNode {
 				for j, e := range els.Content {
 					if e.Kind == yaml.MappingNode {
 						out = append(out, element{node: e, path: gp + ".list.elements[" + strconv.Itoa(j) + "]", index: len(out)})
@@ -390,8 +452,9 @@ func listElements(generators *yaml.Node, path string) []element {
 			}
 		}
 		for _, combinator := range []string{"matrix", "merge"} {
-			if c := lookup(g, combinator); c != nil {
-				out = append(out, listElements(lookup(c, "generators"), gp+"."+combinator+".generators")...)
+			if _, c := ownPair(g, combinator); c != nil {
+				_, nested := ownPair(c, "generators")
+				out = append(out, listElements(nested, gp+"."+combinator+".generators", depth+1)...)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -201,7 +203,7 @@ func (r FileScan) Problems() []Problem { return r.problems }
 
 func readAndScan(root, p string, maxSize int64) FileScan {
 	rel := relPath(root, p)
-	f, err := os.Open(p)
+	f, err := openRegular(p)
 	if err != nil {
 		return FileScan{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
 	}
@@ -212,7 +214,7 @@ func readAndScan(root, p string, maxSize int64) FileScan {
 		return FileScan{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
 	}
 	if int64(len(data)) > maxSize {
-		return FileScan{file: rel, skipped: []Skip{{File: rel, Reason: fmt.Sprintf("larger than %d MiB: not read", maxSize>>20)}}}
+		return FileScan{file: rel, skipped: []Skip{{File: rel, Reason: "larger than " + byteSize(maxSize) + ": not read"}}}
 	}
 	r := Scan(rel, data)
 	if len(r.problems) > 0 && isHelmTemplate(root, rel) {
@@ -222,6 +224,54 @@ func readAndScan(root, p string, maxSize int64) FileScan {
 		r.problems = nil
 	}
 	return r
+}
+
+// openRegular opens the regular file at p, never what a symbolic link names. The walk saw
+// a regular file, but the path may have become a link out of the directory since, or a
+// named pipe, whose open would wait for a writer for ever.
+func openRegular(p string) (*os.File, error) {
+	before, err := os.Lstat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file but %s: chart-promoter reads and writes no other kind (if it changed while the directory was read, run again)", p, fileKind(before.Mode()))
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	// The path may have been swapped between Lstat and Open: the file opened must be the
+	// one that was checked.
+	if after, err := f.Stat(); err != nil || !os.SameFile(before, after) {
+		f.Close()
+		return nil, fmt.Errorf("%s was replaced while it was opened: run again", p)
+	}
+	return f, nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
+}
+
+// byteSize spells a size limit the way it was most likely set.
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // Scan reads every YAML document of one file and returns its OCI chart sources. name is
@@ -237,6 +287,11 @@ func Scan(name string, data []byte) (r FileScan) {
 			r.problems = []Problem{{File: name, Message: fmt.Sprintf("YAML parser failed: %v", v)}}
 		}
 	}()
+	if text, encoding, ok := utf16Text(data); ok {
+		// Decoded only to tell an Argo CD manifest from another file: edits must keep
+		// every byte, and the rewrite works on UTF-8.
+		return classifyUnreadable(r, text, 1, "is encoded in "+encoding+", not UTF-8 (save it as UTF-8)")
+	}
 	if !utf8.Valid(data) {
 		return classifyUnreadable(r, data, firstLineWhere(data, func(c rune, size int) bool { return c == utf8.RuneError && size == 1 }), "is not valid UTF-8")
 	}
@@ -254,7 +309,7 @@ func Scan(name string, data []byte) (r FileScan) {
 		}
 		docs = append(docs, &doc)
 	}
-	s := &scanner{file: name, data: data}
+	s := newScanner(name, data)
 	for i, doc := range docs {
 		if len(doc.Content) == 0 {
 			continue
@@ -263,10 +318,29 @@ func Scan(name string, data []byte) (r FileScan) {
 		if len(docs) > 1 {
 			prefix = "[doc " + strconv.Itoa(i+1) + "]."
 		}
-		s.resource(doc.Content[0], prefix, 0)
+		s.document(doc.Content[0], prefix)
 	}
 	r.sources, r.skipped, r.problems = mergeShared(s.sources), s.skipped, s.problems
 	return r
+}
+
+// utf16Text decodes data when it starts with a UTF-16 byte order mark; ok is false for
+// any other file.
+func utf16Text(data []byte) (text []byte, encoding string, ok bool) {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		order, encoding = binary.LittleEndian, "UTF-16LE"
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		order, encoding = binary.BigEndian, "UTF-16BE"
+	default:
+		return nil, "", false
+	}
+	units := make([]uint16, (len(data)-2)/2)
+	for i := range units {
+		units[i] = order.Uint16(data[2+2*i:])
+	}
+	return []byte(string(utf16.Decode(units))), encoding, true
 }
 
 // mergeShared folds sources that are the same value of the same chart into one. That
@@ -328,6 +402,10 @@ func yamlLine(data []byte, line int, msg string) int {
 		return line + 1
 	case line == 0 && strings.HasPrefix(msg, "control characters are not allowed"):
 		return firstLineWhere(data, func(c rune, _ int) bool { return !yamlPrintable(c) })
+	case line == 0:
+		// The message leaves the line out when the parser's mark is on the first one
+		// (a single line nested 10,001 levels deep, say).
+		return 1
 	}
 	return line
 }

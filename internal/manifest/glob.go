@@ -28,7 +28,8 @@ func CompileGlob(pattern string) (*Glob, error) {
 		p = "**/" + p
 	}
 	var b strings.Builder
-	b.WriteString("^")
+	// (?s): a file or directory name may hold a newline, which "." must match too.
+	b.WriteString("(?s)^")
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		switch c {

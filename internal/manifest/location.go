@@ -18,6 +18,10 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 type lineIndex struct {
 	data   []byte
 	starts []int // byte offset where each line begins; starts[0] is line 1
+	// last is the position offset found last. Values are located in file order, so the
+	// next one usually lies further on the same line: counting on from there keeps a file
+	// written on one long line linear, where counting from the line's start was quadratic.
+	lastLine, lastColumn, lastOffset int
 }
 
 func newLineIndex(data []byte) *lineIndex {
@@ -50,14 +54,18 @@ func (ix *lineIndex) offset(line, column int) (int, bool) {
 	if line < 1 || line > len(ix.starts) || column < 1 {
 		return 0, false
 	}
-	off := ix.starts[line-1]
-	for c := 1; c < column; c++ {
+	off, c := ix.starts[line-1], 1
+	if line == ix.lastLine && column >= ix.lastColumn {
+		off, c = ix.lastOffset, ix.lastColumn
+	}
+	for ; c < column; c++ {
 		if off >= len(ix.data) {
 			return 0, false
 		}
 		_, size := utf8.DecodeRune(ix.data[off:])
 		off += size
 	}
+	ix.lastLine, ix.lastColumn, ix.lastOffset = line, column, off
 	return off, true
 }
 

@@ -93,3 +93,60 @@ func line(n *yaml.Node) int {
 	}
 	return n.Line
 }
+
+// nodeWeight is what one node counts in expandedSize besides its text: about what reading
+// it costs next to reading a byte, and what keeping it costs in memory.
+const nodeWeight = 16
+
+// expandedSize measures n as it would be with every alias replaced by the node it names:
+// nodeWeight for each node plus the bytes of its value and comments, up to a little more
+// than limit. An alias back into a node being measured counts only itself: lookups stop
+// at such loops on their own (maxMergeDepth, maxMergeVisits). Anchored nodes are measured
+// once and remembered in memo, so the cost is one pass over the parsed nodes however far
+// the aliases would expand.
+func expandedSize(n *yaml.Node, limit int, memo map[*yaml.Node]int) int {
+	const inProgress = -1
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.AliasNode {
+		return min(limit+1, nodeWeight+expandedSize(n.Alias, limit, memo))
+	}
+	if n.Anchor != "" {
+		if size, ok := memo[n]; ok {
+			return max(size, 0)
+		}
+		memo[n] = inProgress
+	}
+	size := nodeWeight + len(n.Value) + len(n.HeadComment) + len(n.LineComment) + len(n.FootComment)
+	for _, c := range n.Content {
+		if size > limit {
+			break
+		}
+		size += expandedSize(c, limit, memo)
+	}
+	size = min(size, limit+1)
+	if n.Anchor != "" {
+		memo[n] = size
+	}
+	return size
+}
+
+// aliasedSize is what the aliases in n add to it: the expandedSize of the node each alias
+// names, once per alias, up to a little more than limit.
+func aliasedSize(n *yaml.Node, limit int, memo map[*yaml.Node]int) int {
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.AliasNode {
+		return expandedSize(n.Alias, limit, memo)
+	}
+	size := 0
+	for _, c := range n.Content {
+		if size > limit {
+			break
+		}
+		size += aliasedSize(c, limit, memo)
+	}
+	return min(size, limit+1)
+}

@@ -194,8 +194,9 @@ func parseAll(data []byte) ([]*yaml.Node, error) {
 	}
 }
 
-// maxCompareDepth guards the recursive comparison; the parser itself nests no deeper.
-const maxCompareDepth = 10000
+// maxCompareDepth guards the recursive comparison. The parser allows 10,000 flow levels
+// inside 10,000 block levels, and every document it reads must be verifiable.
+const maxCompareDepth = 2*10000 + 10
 
 type comparer struct {
 	want map[[2]int]Edit

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -13,14 +14,19 @@ import (
 // file in the same directory and a rename, keeping the file's mode, so a reader or a crash
 // never sees a half-written manifest. It reports whether the bytes changed.
 func EditFile(path string, digest [sha256.Size]byte, edits []Edit) (bool, error) {
-	info, err := os.Lstat(path)
+	// openRegular refuses a path that is a symbolic link now, even if it was a regular
+	// file when discovery read it: the write must not reach outside the directory.
+	f, err := openRegular(path)
 	if err != nil {
 		return false, err
 	}
-	if !info.Mode().IsRegular() {
-		return false, fmt.Errorf("%s is not a regular file", path)
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return false, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return false, err
 	}
@@ -34,7 +40,10 @@ func EditFile(path string, digest [sha256.Size]byte, edits []Edit) (bool, error)
 	if bytes.Equal(out, data) {
 		return false, nil
 	}
-	return true, writeAtomic(path, out, info.Mode().Perm())
+	if err := writeAtomic(path, out, info.Mode().Perm()); err != nil {
+		return false, err // the file is as it was
+	}
+	return true, nil
 }
 
 func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {

@@ -245,7 +245,12 @@ func assess(src manifest.Source, defaultConstraint string) (candidate, *Skip, *E
 		return skip("ignored by " + src.IgnoreOrigin)
 	}
 	rev := src.Revision
-	switch version.Classify(rev) {
+	kind := version.Classify(rev)
+	if src.Location.Problem != "" && (kind == version.Pin || kind == version.Other) {
+		// An alias reads as its anchor's name: the problem says more than "not a version".
+		return skip("cannot be edited safely: " + src.Location.Problem)
+	}
+	switch kind {
 	case version.Range:
 		return skip(fmt.Sprintf("targetRevision %q is a range: Argo CD resolves it at sync time", rev))
 	case version.Digest:
