@@ -30,6 +30,7 @@ type registryFlags struct {
 	registryConfig string
 	registryHosts  []string
 	requestTimeout time.Duration
+	retries        int
 }
 
 func (f *registryFlags) register(cmd *cobra.Command) {
@@ -42,11 +43,15 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.registryConfig, "registry-config", "", "docker config.json to read credentials from (default $DOCKER_CONFIG/config.json, then Helm's registry config)")
 	fl.StringArrayVar(&f.registryHosts, "registry-host", nil, "registry the --username credentials belong to (default: the hosts of --chart)")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "how long one registry request may wait for a response")
+	fl.IntVar(&f.retries, "retries", registry.DefaultRetries, "times a registry read is retried after a 429, a 5xx, a timeout or a dropped connection, with backoff (0: never)")
 }
 
 // client builds the registry client; chartRefs are the --chart references, whose hosts
 // explicit credentials default to.
 func (f *registryFlags) client(stdin io.Reader, stderr io.Writer, chartRefs []string) (*registry.Client, error) {
+	if f.retries < 0 {
+		return nil, usagef("--retries must be 0 or more")
+	}
 	username, password := f.username, ""
 	if username == "" {
 		username = os.Getenv(envUsername)
@@ -90,6 +95,7 @@ func (f *registryFlags) client(stdin io.Reader, stderr io.Writer, chartRefs []st
 		registry.WithCredentials(store),
 		registry.WithPlainHTTP(f.plainHTTP),
 		registry.WithRequestTimeout(f.requestTimeout),
+		registry.WithRetry(f.retries, registry.DefaultRetryDelay, registry.DefaultRetryMaxDelay),
 		registry.WithUserAgent("chart-promoter/" + buildVersion),
 		registry.WithMirrors(f.mirrors...),
 	}

@@ -10,11 +10,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -42,23 +45,37 @@ const (
 	MaxConfigBytes   = 1 << 20
 	// MaxTagPages stops a tag list that never ends (1,000 pages of the registry's page size).
 	MaxTagPages = 1000
+	// MaxTagListBytes bounds the tags of one repository kept in memory, their names added up:
+	// a million ordinary tags fit, a thousand pages of 4 MiB (4 GiB) do not.
+	MaxTagListBytes = 32 << 20
 )
 
 // ErrNotChart marks a tag whose manifest is not a Helm chart (a container image, say).
 var ErrNotChart = errors.New("not a Helm chart")
 
+// ErrNotFound marks a tag or blob the registry answered 404 for (it is oras-go's).
+var ErrNotFound = errdef.ErrNotFound
+
 // Client reads charts from registries. It is safe for concurrent use.
 type Client struct {
 	opts   options
 	client *auth.Client
-	mu     sync.Mutex
+	// secrets are the credentials the client has used, kept out of its errors.
+	secrets *secrets
+	mu      sync.Mutex
 	// layouts caches opened OCI layout mirrors: reading index.json once per repository.
 	layouts map[string]target
 }
 
 // New returns a Client configured by opts.
 func New(opts ...Option) (*Client, error) {
-	o := options{requestTimeout: 30 * time.Second, userAgent: "chart-promoter"}
+	o := options{
+		requestTimeout: 30 * time.Second,
+		userAgent:      "chart-promoter",
+		retries:        DefaultRetries,
+		retryDelay:     DefaultRetryDelay,
+		retryMaxDelay:  DefaultRetryMaxDelay,
+	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -82,14 +99,21 @@ func New(opts ...Option) (*Client, error) {
 	if credential == nil {
 		credential = auth.StaticCredential("", auth.EmptyCredential)
 	}
+	policy := newRetryPolicy(o.retries, o.retryDelay, o.retryMaxDelay)
+	transport := &idempotentRetry{
+		retrying: &retry.Transport{Base: base, Policy: func() retry.Policy { return policy }},
+		direct:   base,
+	}
+	sec := &secrets{}
 	c := &Client{
 		opts: o,
 		client: &auth.Client{
-			Client:     &http.Client{Transport: retry.NewTransport(base)},
+			Client:     &http.Client{Transport: &recordingTransport{secrets: sec, next: transport}},
 			Cache:      auth.NewCache(),
-			Credential: credential,
+			Credential: sec.credential(credential),
 			Header:     http.Header{"User-Agent": {o.userAgent}},
 		},
+		secrets: sec,
 		layouts: map[string]target{},
 	}
 	return c, nil
@@ -134,22 +158,55 @@ func joinPath(prefix, rest string) string {
 	return strings.TrimRight(prefix, "/") + "/" + rest
 }
 
-// Tags lists every tag of chart's repository, following pagination to the end.
-func (c *Client) Tags(ctx context.Context, chart string) ([]string, error) {
+// validTag reports whether tag fits the distribution spec's grammar of a tag,
+// [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}: what a registry can hold. (A loop, not a regexp: a
+// long tag list runs every name through it.)
+func validTag(tag string) bool {
+	if tag == "" || len(tag) > 128 || tag[0] == '.' || tag[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(tag); i++ {
+		switch b := tag[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '_', b == '.', b == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Tags lists every tag of chart's repository, following pagination to the end. Names no
+// registry can hold ("1.0.0+x", "../1.0.0", 300 characters), which only a broken or hostile
+// one lists, are left out: they could never be fetched, and must not stand in for the
+// newest version.
+func (c *Client) Tags(ctx context.Context, chart string) (_ []string, err error) {
+	defer func() { err = c.secrets.redact(err) }()
 	repo, where, err := c.repository(chart)
 	if err != nil {
 		return nil, err
 	}
 	var tags []string
+	size := 0
 	err = repo.Tags(ctx, "", func(page []string) error {
-		tags = append(tags, page...)
+		for _, tag := range page {
+			if !validTag(tag) {
+				continue
+			}
+			if size += len(tag); size > MaxTagListBytes {
+				return fmt.Errorf("the tag list is longer than %d MiB (%d tags so far): %w", MaxTagListBytes>>20, len(tags), errTagListTooLong)
+			}
+			tags = append(tags, tag)
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, describe(err, "list tags of", where)
+		return nil, c.describe(ctx, err, "list tags of", where)
 	}
 	return tags, nil
 }
+
+// errTagListTooLong marks a tag list over MaxTagListBytes.
+var errTagListTooLong = errors.New("refusing to read more")
 
 // ChartVersion is a tag confirmed to hold a Helm chart.
 type ChartVersion struct {
@@ -178,14 +235,15 @@ type Metadata struct {
 // Chart fetches the manifest of chart:tag, checks that it is a Helm chart and reads the
 // chart's metadata. It returns an error wrapping ErrNotChart when the tag holds
 // something else, such as a container image sharing the repository.
-func (c *Client) Chart(ctx context.Context, chart, tag string) (ChartVersion, error) {
+func (c *Client) Chart(ctx context.Context, chart, tag string) (_ ChartVersion, err error) {
+	defer func() { err = c.secrets.redact(err) }()
 	repo, where, err := c.repository(chart)
 	if err != nil {
 		return ChartVersion{}, err
 	}
 	desc, raw, err := oras.FetchBytes(ctx, repo, tag, oras.FetchBytesOptions{MaxBytes: MaxManifestBytes})
 	if err != nil {
-		return ChartVersion{}, describe(err, "fetch manifest "+tag+" of", where)
+		return ChartVersion{}, c.describe(ctx, err, "fetch manifest "+tag+" of", where)
 	}
 	cv := ChartVersion{Tag: tag, Digest: desc.Digest.String(), Location: where}
 	if desc.MediaType != ocispec.MediaTypeImageManifest {
@@ -203,7 +261,7 @@ func (c *Client) Chart(ctx context.Context, chart, tag string) (ChartVersion, er
 	}
 	config, err := content.FetchAll(ctx, repo, manifest.Config)
 	if err != nil {
-		return cv, describe(err, "fetch chart metadata "+tag+" of", where)
+		return cv, c.describe(ctx, err, "fetch chart metadata "+tag+" of", where)
 	}
 	if err := json.Unmarshal(config, &cv.Metadata); err != nil {
 		return cv, fmt.Errorf("%s:%s: chart metadata is not valid JSON: %v", where, tag, err)
@@ -213,10 +271,15 @@ func (c *Client) Chart(ctx context.Context, chart, tag string) (ChartVersion, er
 
 // describe wraps a registry error with what was attempted and where, and a hint for the
 // failures users can act on.
-func describe(err error, action, where string) error {
+func (c *Client) describe(ctx context.Context, err error, action, where string) error {
 	hint := ""
 	var respErr *errcode.ErrorResponse
+	var netErr net.Error
+	var retryAfter *RetryAfterError
+	var urlErr *url.Error
 	switch {
+	case errors.As(err, &retryAfter), ctx.Err() != nil:
+		// Says what to do itself, or is the caller's own deadline or cancellation.
 	// A registry answers a missing repository or tag with a 404 error response, which
 	// oras-go does not map to errdef.ErrNotFound (only its content stores do).
 	case errors.Is(err, errdef.ErrNotFound), errors.As(err, &respErr) && respErr.StatusCode == http.StatusNotFound:
@@ -229,8 +292,27 @@ func describe(err error, action, where string) error {
 		hint = " (access denied: log in with `helm registry login` or `docker login`, or pass --username/--password-stdin)"
 	case isTLSError(err):
 		hint = " (TLS verification failed: pass --ca-file with the registry's CA, or --plain-http for a local HTTP registry)"
+	case errors.Is(err, content.ErrMismatchedDigest), errors.Is(err, content.ErrTrailingData), errors.Is(err, content.ErrInvalidDescriptorSize):
+		hint = " (refused: the registry, or something between, served content that does not match its digest)"
+	case errors.As(err, &respErr) && (respErr.StatusCode >= 500 || respErr.StatusCode == http.StatusTooManyRequests):
+		hint = fmt.Sprintf(" (the registry still failed after %s: try again later)", c.retriesDone())
+	case errors.As(err, &netErr) && netErr.Timeout():
+		hint = fmt.Sprintf(" (no answer within the --request-timeout of %s, after %s)", c.opts.requestTimeout, c.retriesDone())
+	case errors.As(err, &urlErr) && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		hint = fmt.Sprintf(" (the connection was dropped, still after %s: try again later)", c.retriesDone())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// Not the connection but a body read through oras-go's MaxMetadataBytes limit.
+		hint = fmt.Sprintf(" (the answer was cut short, or is larger than the %d MiB it may be)", MaxManifestBytes>>20)
 	}
 	return fmt.Errorf("%s %s: %w%s", action, where, err, hint)
+}
+
+// retriesDone says how many times a failed request was retried before it was given up.
+func (c *Client) retriesDone() string {
+	if c.opts.retries == 1 {
+		return "1 retry"
+	}
+	return fmt.Sprintf("%d retries", c.opts.retries)
 }
 
 func isTLSError(err error) bool {
@@ -261,7 +343,8 @@ func loadCertPool(caFile string) (*x509.CertPool, error) {
 
 // Exists reports whether chart:tag resolves, with a HEAD of its manifest: the cheap
 // check that a just-pushed version is visible before planning around it.
-func (c *Client) Exists(ctx context.Context, chart, tag string) (bool, error) {
+func (c *Client) Exists(ctx context.Context, chart, tag string) (_ bool, err error) {
+	defer func() { err = c.secrets.redact(err) }()
 	repo, where, err := c.repository(chart)
 	if err != nil {
 		return false, err
@@ -273,5 +356,5 @@ func (c *Client) Exists(ctx context.Context, chart, tag string) (bool, error) {
 	case errors.Is(err, errdef.ErrNotFound):
 		return false, nil
 	}
-	return false, describe(err, "look up "+tag+" in", where)
+	return false, c.describe(ctx, err, "look up "+tag+" in", where)
 }

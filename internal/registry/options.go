@@ -2,6 +2,7 @@ package registry
 
 import (
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -17,6 +18,9 @@ type options struct {
 	mirrors        mirrors
 	userAgent      string
 	requestTimeout time.Duration
+	retries        int
+	retryDelay     time.Duration
+	retryMaxDelay  time.Duration
 }
 
 // Option configures a Client.
@@ -95,6 +99,21 @@ func WithRequestTimeout(d time.Duration) Option {
 		if d > 0 {
 			o.requestTimeout = d
 		}
+		return nil
+	}
+}
+
+// WithRetry sets how GET and HEAD requests that fail with 429, 408, 5xx, a timeout or a
+// dropped connection are retried: at most retries times (0: never), after baseDelay × 2ⁿ
+// with ±10 % jitter, each wait at most maxDelay. A Retry-After on 429 or 503 is waited
+// for instead, unless it is longer than maxDelay: then the request fails at once with a
+// RetryAfterError. The defaults are DefaultRetries, DefaultRetryDelay and DefaultRetryMaxDelay.
+func WithRetry(retries int, baseDelay, maxDelay time.Duration) Option {
+	return func(o *options) error {
+		if retries < 0 || baseDelay <= 0 || maxDelay < baseDelay {
+			return fmt.Errorf("retries: want at least 0 retries and 0 < delay <= maximum delay, not %d retries after %s up to %s", retries, baseDelay, maxDelay)
+		}
+		o.retries, o.retryDelay, o.retryMaxDelay = retries, baseDelay, maxDelay
 		return nil
 	}
 }
