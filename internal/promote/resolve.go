@@ -112,15 +112,15 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 	answers := map[string]answer{}
 	for key, g := range groups {
 		answers[key] = func() answer {
-			allowed := g.constraint.Allowed(versions)
-			if len(allowed) == 0 {
+			newest, ok := g.constraint.Newest(versions)
+			if !ok {
 				return answer{}
 			}
-			if version.Compare(allowed[0].SemVer, g.oldest.SemVer) <= 0 {
+			if version.Compare(newest.SemVer, g.oldest.SemVer) <= 0 {
 				// Nobody in the group would move: no manifest needs fetching to say so.
-				return answer{best: &chartVersion{version: allowed[0]}}
+				return answer{best: &chartVersion{version: newest}}
 			}
-			v, cv, err := firstChart(allowed, fetch)
+			v, cv, err := firstChart(versions, g.constraint, fetch)
 			if err != nil || v == nil {
 				return answer{err: err}
 			}
@@ -134,11 +134,16 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 	return r
 }
 
-// firstChart walks allowed (newest first) and returns the first version whose manifest is
-// a Helm chart, passing over container images and the like, up to maxNotCharts of them.
-func firstChart(allowed []version.Version, fetch func(tag string) (registry.ChartVersion, error)) (*version.Version, registry.ChartVersion, error) {
+// firstChart walks versions (newest first) and returns the first that constraint allows
+// and whose manifest is a Helm chart, passing over container images and the like, up to
+// maxNotCharts of them. It checks the constraint lazily: the walk usually ends at the
+// first allowed version, so a list of thousands is rarely checked whole.
+func firstChart(versions []version.Version, constraint *version.Constraint, fetch func(tag string) (registry.ChartVersion, error)) (*version.Version, registry.ChartVersion, error) {
 	notCharts := 0
-	for _, v := range allowed {
+	for _, v := range versions {
+		if !constraint.Allows(v) {
+			continue
+		}
 		cv, err := fetch(v.Tag)
 		if errors.Is(err, registry.ErrNotChart) {
 			if notCharts++; notCharts >= maxNotCharts {
@@ -171,7 +176,7 @@ func Newest(ctx context.Context, reg Registry, chart string, constraint *version
 		return version.Version{}, registry.ChartVersion{}, err
 	}
 	versions, _ := version.ParseTags(tags)
-	v, cv, err := firstChart(constraint.Allowed(versions), func(tag string) (registry.ChartVersion, error) {
+	v, cv, err := firstChart(versions, constraint, func(tag string) (registry.ChartVersion, error) {
 		return reg.Chart(ctx, chart, tag)
 	})
 	if err != nil {
