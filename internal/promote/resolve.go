@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/chart-promoter/chart-promoter/internal/registry"
@@ -112,15 +113,15 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 	answers := map[string]answer{}
 	for key, g := range groups {
 		answers[key] = func() answer {
-			newest, ok := g.constraint.Newest(versions)
-			if !ok {
+			first := slices.IndexFunc(versions, g.constraint.Allows)
+			if first < 0 {
 				return answer{}
 			}
-			if version.Compare(newest.SemVer, g.oldest.SemVer) <= 0 {
+			if version.Compare(versions[first].SemVer, g.oldest.SemVer) <= 0 {
 				// Nobody in the group would move: no manifest needs fetching to say so.
-				return answer{best: &chartVersion{version: newest}}
+				return answer{best: &chartVersion{version: versions[first]}}
 			}
-			v, cv, err := firstChart(versions, g.constraint, fetch)
+			v, cv, err := firstChart(versions[first:], g.constraint, fetch)
 			if err != nil || v == nil {
 				return answer{err: err}
 			}

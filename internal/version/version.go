@@ -8,7 +8,7 @@ package version
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,7 +45,10 @@ func ParseTag(tag string) (Version, error) {
 		return Version{}, fmt.Errorf("tag %.40q: %w", tag, ErrNotVersion)
 	}
 	text := HelmSpelling(tag)
-	if sv, ok := parseCanonical(text); ok {
+	// Almost every chart tag is strict SemVer: Masterminds' strict parser reads it without
+	// the regular expressions of the lenient one, which cost more than anything else in
+	// resolving a repository of a thousand tags.
+	if sv, err := semver.StrictNewVersion(text); err == nil {
 		return Version{Tag: tag, SemVer: sv}, nil
 	}
 	if strings.Count(text, "+") > 1 {
@@ -59,95 +62,6 @@ func ParseTag(tag string) (Version, error) {
 		return Version{}, fmt.Errorf("tag %q: %w (%v)", tag, ErrNotVersion, err)
 	}
 	return Version{Tag: tag, SemVer: sv}, nil
-}
-
-// parseCanonical reads the spelling almost every chart tag has — [v]MAJOR.MINOR.PATCH with
-// optional -prerelease and +build — without Masterminds' regular expressions, which cost
-// more than everything else in resolving a repository of a thousand tags. Anything it is
-// not sure of goes to the general path, which gives the same answer for these forms.
-func parseCanonical(text string) (*semver.Version, bool) {
-	if len(text) > semver.MaxVersionLen {
-		return nil, false
-	}
-	rest := text
-	if strings.HasPrefix(rest, "v") {
-		rest = rest[1:]
-	}
-	var nums [3]uint64
-	for i := range nums {
-		n, end, ok := numericIdentifier(rest)
-		if !ok {
-			return nil, false
-		}
-		nums[i], rest = n, rest[end:]
-		if i < 2 {
-			if rest == "" || rest[0] != '.' {
-				return nil, false
-			}
-			rest = rest[1:]
-		}
-	}
-	var pre, meta string
-	if strings.HasPrefix(rest, "-") {
-		end := strings.IndexByte(rest, '+')
-		if end < 0 {
-			end = len(rest)
-		}
-		pre, rest = rest[1:end], rest[end:]
-		if !validIdentifiers(pre, true) {
-			return nil, false
-		}
-	}
-	if strings.HasPrefix(rest, "+") {
-		meta, rest = rest[1:], ""
-		if !validIdentifiers(meta, false) {
-			return nil, false
-		}
-	}
-	if rest != "" {
-		return nil, false
-	}
-	return semver.New(nums[0], nums[1], nums[2], pre, meta), true
-}
-
-// numericIdentifier reads a run of digits without a leading zero (except "0" itself).
-func numericIdentifier(s string) (n uint64, end int, ok bool) {
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	if end == 0 || end > 18 || (end > 1 && s[0] == '0') {
-		return 0, 0, false // empty, possibly overflowing, or a leading zero
-	}
-	n, err := strconv.ParseUint(s[:end], 10, 64)
-	return n, end, err == nil
-}
-
-// validIdentifiers checks dot-separated semver identifiers: [0-9A-Za-z-]+, and for a
-// prerelease no numeric identifier with a leading zero.
-func validIdentifiers(s string, prerelease bool) bool {
-	if s == "" {
-		return false
-	}
-	for _, id := range strings.Split(s, ".") {
-		if id == "" {
-			return false
-		}
-		numeric := true
-		for i := 0; i < len(id); i++ {
-			c := id[i]
-			switch {
-			case c >= '0' && c <= '9':
-			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-':
-				numeric = false
-			default:
-				return false
-			}
-		}
-		if prerelease && numeric && len(id) > 1 && id[0] == '0' {
-			return false
-		}
-	}
-	return true
 }
 
 // hasLeadingZero reports whether a numeric core segment ("1.02.3") starts with 0.
@@ -243,11 +157,11 @@ func ParseTags(tags []string) (versions []Version, ignored []string) {
 		}
 		versions = append(versions, v)
 	}
-	sort.SliceStable(versions, func(i, j int) bool {
-		if c := Compare(versions[i].SemVer, versions[j].SemVer); c != 0 {
-			return c > 0
+	slices.SortStableFunc(versions, func(a, b Version) int {
+		if c := Compare(a.SemVer, b.SemVer); c != 0 {
+			return -c
 		}
-		return versions[i].Tag < versions[j].Tag
+		return strings.Compare(a.Tag, b.Tag)
 	})
 	return versions, ignored
 }
