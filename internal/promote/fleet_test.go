@@ -107,7 +107,7 @@ type appData struct {
 	Wave, Replicas               int
 }
 
-// applicationTemplate is a production-looking Application of 30-40 lines: labels,
+// applicationTemplate is a production-looking Application of 35-41 lines: labels,
 // annotations, finalizers, a Helm values block, destination and sync policy.
 var applicationTemplate = template.Must(template.New("app").Parse(`# {{.Name}}: owned by team {{.Team}}; targetRevision is promoted by chart-promoter.
 apiVersion: argoproj.io/v1alpha1
@@ -154,8 +154,6 @@ spec:
       releaseName: {{.Chart}}
       valuesObject:
         replicaCount: {{.Replicas}}
-        image:
-          pullPolicy: IfNotPresent
         resources:
           requests: {cpu: 100m, memory: 128Mi}
           limits: {memory: 256Mi}
@@ -168,12 +166,8 @@ spec:
     server: https://kubernetes.default.svc
     namespace: {{.Team}}-{{.Env}}
   syncPolicy:
-    automated:
-      prune: true
-      selfHeal: true
-    syncOptions:
-      - CreateNamespace=true
-      - ServerSideApply=true
+    automated: {prune: true, selfHeal: true}
+    syncOptions: [CreateNamespace=true, ServerSideApply=true]
     retry:
       limit: 5
       backoff: {duration: 5s, factor: 2, maxDuration: 3m}
@@ -344,6 +338,10 @@ func classify(p string) (kind requestKind, repo, ref string) {
 // requestCounts is a RequestLog summed by kind.
 type requestCounts struct {
 	total, tagLists, manifests, blobs, other int
+}
+
+func (n requestCounts) add(m requestCounts) requestCounts {
+	return requestCounts{n.total + m.total, n.tagLists + m.tagLists, n.manifests + m.manifests, n.blobs + m.blobs, n.other + m.other}
 }
 
 func countRequests(log *testenv.RequestLog) requestCounts {
