@@ -44,6 +44,7 @@ type fleet struct {
 	proposed map[string]map[string]bool
 	// changes counts the sources a plan moves; files counts the Application files.
 	changes, files int
+	pools          map[string][]string // olderIn's candidates, by prefix and newest
 }
 
 // chart returns the normalised reference of the i-th chart.
@@ -175,7 +176,7 @@ spec:
 
 // newFleet computes the fleet's tags and expectations for host; writeFiles puts it on disk.
 func newFleet(spec fleetSpec, host string) *fleet {
-	f := &fleet{spec: spec, host: host, newestIn: map[string]string{}, proposed: map[string]map[string]bool{}}
+	f := &fleet{spec: spec, host: host, newestIn: map[string]string{}, proposed: map[string]map[string]bool{}, pools: map[string][]string{}}
 	f.tags, f.releases = fleetTags(spec.TagsPerChart)
 	f.newest = f.releases[len(f.releases)-1]
 	for _, r := range f.releases {
@@ -186,11 +187,15 @@ func newFleet(spec fleetSpec, host string) *fleet {
 
 // olderIn picks, deterministically from seed, a release before newest among those with prefix.
 func (f *fleet) olderIn(prefix, newest string, seed int) string {
-	var pool []string
-	for _, r := range f.releases {
-		if r != newest && strings.HasPrefix(r, prefix) {
-			pool = append(pool, r)
+	key := prefix + " " + newest
+	pool, ok := f.pools[key]
+	if !ok {
+		for _, r := range f.releases {
+			if r != newest && strings.HasPrefix(r, prefix) {
+				pool = append(pool, r)
+			}
 		}
+		f.pools[key] = pool
 	}
 	return pool[seed%len(pool)]
 }
