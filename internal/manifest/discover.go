@@ -37,6 +37,11 @@ type Options struct {
 	Include, Exclude []*Glob
 	// MaxFileSize skips larger files; 0 means DefaultMaxFileSize.
 	MaxFileSize int64
+	// Mentioning, when set, limits parsing to files whose bytes contain one of these
+	// strings (or a template's "{{"): a run about one chart reads its name and skips the
+	// YAML parse of every file that cannot hold it. Files passed over this way are not
+	// reported, not even when they would not parse.
+	Mentioning []string
 	// Concurrency bounds the files parsed at once; 0 means one per CPU.
 	Concurrency int
 }
@@ -124,7 +129,7 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = readAndScan(root, files[i], maxSize)
+				results[i] = readAndScan(root, files[i], maxSize, opts.Mentioning)
 			}
 		}()
 	}
@@ -201,7 +206,7 @@ func (r FileScan) Skipped() []Skip { return r.skipped }
 // Problems returns what made the file unreadable as intended.
 func (r FileScan) Problems() []Problem { return r.problems }
 
-func readAndScan(root, p string, maxSize int64) FileScan {
+func readAndScan(root, p string, maxSize int64, mentioning []string) FileScan {
 	rel := relPath(root, p)
 	f, err := openRegular(p)
 	if err != nil {
@@ -215,6 +220,9 @@ func readAndScan(root, p string, maxSize int64) FileScan {
 	}
 	if int64(len(data)) > maxSize {
 		return FileScan{file: rel, skipped: []Skip{{File: rel, Reason: "larger than " + byteSize(maxSize) + ": not read"}}}
+	}
+	if len(mentioning) > 0 && !mentionsAny(data, mentioning) {
+		return FileScan{file: rel}
 	}
 	r := Scan(rel, data)
 	if len(r.problems) > 0 && isHelmTemplate(root, rel) {
@@ -272,6 +280,20 @@ func byteSize(n int64) string {
 		return strconv.FormatInt(n>>20, 10) + " MiB"
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// mentionsAny reports whether data contains one of words or a template expression, which
+// could produce any of them.
+func mentionsAny(data []byte, words []string) bool {
+	if bytes.Contains(data, []byte("{{")) {
+		return true
+	}
+	for _, w := range words {
+		if bytes.Contains(data, []byte(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Scan reads every YAML document of one file and returns its OCI chart sources. name is

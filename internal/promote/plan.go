@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -45,7 +46,7 @@ type Options struct {
 }
 
 // DefaultConcurrency is how many registry repositories are read at once by default.
-const DefaultConcurrency = 8
+const DefaultConcurrency = 16
 
 // Plan is what a run would do: the changes, what it passed over and why, and what failed.
 type Plan struct {
@@ -171,7 +172,12 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("--constraint: %w", err)
 	}
 
-	found, err := manifest.Discover(ctx, opts.Dir, manifest.Options{Include: include, Exclude: exclude})
+	// A run about some charts parses only the files that name one of them.
+	var mentioning []string
+	for chart := range onlyCharts {
+		mentioning = append(mentioning, path.Base(chart))
+	}
+	found, err := manifest.Discover(ctx, opts.Dir, manifest.Options{Include: include, Exclude: exclude, Mentioning: mentioning})
 	if err != nil {
 		return nil, err
 	}

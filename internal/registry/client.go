@@ -90,7 +90,7 @@ func New(opts ...Option) (*Client, error) {
 			TLSClientConfig:       tlsConfig,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: o.requestTimeout,
-			MaxIdleConnsPerHost:   16,
+			MaxIdleConnsPerHost:   64, // at least the highest --concurrency in use, or connections churn
 			IdleConnTimeout:       90 * time.Second,
 			ForceAttemptHTTP2:     true,
 		}
@@ -108,7 +108,7 @@ func New(opts ...Option) (*Client, error) {
 	c := &Client{
 		opts: o,
 		client: &auth.Client{
-			Client:     &http.Client{Transport: &recordingTransport{secrets: sec, next: transport}},
+			Client:     &http.Client{Transport: drainBodies{&recordingTransport{secrets: sec, next: transport}}},
 			Cache:      auth.NewCache(),
 			Credential: sec.credential(credential),
 			Header:     http.Header{"User-Agent": {o.userAgent}},
