@@ -43,4 +43,3 @@ func TestMentioningParsesOnlyFilesThatCanHoldTheChart(t *testing.T) {
 		t.Errorf("a templated file could render the chart and must still be read: skipped %+v", some.Skipped)
 	}
 }
-
