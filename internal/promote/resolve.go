@@ -37,6 +37,7 @@ func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidat
 		concurrency = DefaultConcurrency
 	}
 	out := make(map[string]*resolution, len(byChart))
+	memo := version.NewMemo() // one per run: charts share tag spellings and policies
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, concurrency)
@@ -53,7 +54,7 @@ func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidat
 				mu.Unlock()
 				return
 			}
-			r := resolveChart(ctx, reg, chart, cands)
+			r := resolveChart(ctx, reg, chart, cands, memo)
 			mu.Lock()
 			out[chart] = r
 			mu.Unlock()
@@ -63,12 +64,12 @@ func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidat
 	return out
 }
 
-func resolveChart(ctx context.Context, reg Registry, chart string, cands []candidate) *resolution {
+func resolveChart(ctx context.Context, reg Registry, chart string, cands []candidate, memo *version.Memo) *resolution {
 	tags, err := reg.Tags(ctx, chart)
 	if err != nil {
 		return &resolution{err: err}
 	}
-	versions, ignored := version.ParseTags(tags)
+	versions, ignored := memo.ParseTags(tags)
 	r := &resolution{tagCount: len(tags), ignored: len(ignored)}
 
 	// Group the candidates by constraint: each group needs one answer.
@@ -113,7 +114,8 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 	answers := map[string]answer{}
 	for key, g := range groups {
 		answers[key] = func() answer {
-			first := slices.IndexFunc(versions, g.constraint.Allows)
+			allows := func(v version.Version) bool { return memo.Allows(g.constraint, v) }
+			first := slices.IndexFunc(versions, allows)
 			if first < 0 {
 				return answer{}
 			}
@@ -121,7 +123,7 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 				// Nobody in the group would move: no manifest needs fetching to say so.
 				return answer{best: &chartVersion{version: versions[first]}}
 			}
-			v, cv, err := firstChart(versions[first:], g.constraint, fetch)
+			v, cv, err := firstChart(versions[first:], allows, fetch)
 			if err != nil || v == nil {
 				return answer{err: err}
 			}
@@ -135,14 +137,14 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 	return r
 }
 
-// firstChart walks versions (newest first) and returns the first that constraint allows
+// firstChart walks versions (newest first) and returns the first that allows accepts
 // and whose manifest is a Helm chart, passing over container images and the like, up to
 // maxNotCharts of them. It checks the constraint lazily: the walk usually ends at the
 // first allowed version, so a list of thousands is rarely checked whole.
-func firstChart(versions []version.Version, constraint *version.Constraint, fetch func(tag string) (registry.ChartVersion, error)) (*version.Version, registry.ChartVersion, error) {
+func firstChart(versions []version.Version, allows func(version.Version) bool, fetch func(tag string) (registry.ChartVersion, error)) (*version.Version, registry.ChartVersion, error) {
 	notCharts := 0
 	for _, v := range versions {
-		if !constraint.Allows(v) {
+		if !allows(v) {
 			continue
 		}
 		cv, err := fetch(v.Tag)
@@ -177,7 +179,7 @@ func Newest(ctx context.Context, reg Registry, chart string, constraint *version
 		return version.Version{}, registry.ChartVersion{}, err
 	}
 	versions, _ := version.ParseTags(tags)
-	v, cv, err := firstChart(versions, constraint, func(tag string) (registry.ChartVersion, error) {
+	v, cv, err := firstChart(versions, constraint.Allows, func(tag string) (registry.ChartVersion, error) {
 		return reg.Chart(ctx, chart, tag)
 	})
 	if err != nil {

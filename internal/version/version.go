@@ -143,6 +143,13 @@ func compareIdentifiers(a, b string) int {
 // many were ignored; they never fail the list. A version stored under two spellings
 // ("v1.2.3" and "1.2.3") keeps both, the unprefixed one first.
 func ParseTags(tags []string) (versions []Version, ignored []string) {
+	return parseTags(tags, func(tag string) (Version, bool) {
+		v, err := ParseTag(tag)
+		return v, err == nil
+	})
+}
+
+func parseTags(tags []string, parse func(string) (Version, bool)) (versions []Version, ignored []string) {
 	versions = make([]Version, 0, len(tags))
 	seen := make(map[string]bool, len(tags))
 	for _, tag := range tags {
@@ -150,8 +157,8 @@ func ParseTags(tags []string) (versions []Version, ignored []string) {
 			continue // registries have been seen to repeat tags across pages
 		}
 		seen[tag] = true
-		v, err := ParseTag(tag)
-		if err != nil {
+		v, ok := parse(tag)
+		if !ok {
 			ignored = append(ignored, tag)
 			continue
 		}

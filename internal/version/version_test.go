@@ -163,3 +163,23 @@ func TestCompareOrdersRebuildsAfterTheirBase(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoAnswersLikeTheUnrememberedCalls(t *testing.T) {
+	m := NewMemo()
+	tags := []string{"1.2.3", "latest", "v1.3.0", "1.2.4_b.1", "01.0.0", "1.2.3"}
+	for round := 0; round < 2; round++ { // the second round is answered from memory
+		gotV, gotI := m.ParseTags(tags)
+		wantV, wantI := ParseTags(tags)
+		if !reflect.DeepEqual(gotV, wantV) || !reflect.DeepEqual(gotI, wantI) {
+			t.Fatalf("round %d: Memo.ParseTags = %v %v, want %v %v", round, gotV, gotI, wantV, wantI)
+		}
+		for _, text := range []string{"~1.2", "^1", ">=1.3"} {
+			c, _ := ParseConstraint(text)
+			for _, v := range wantV {
+				if m.Allows(c, v) != c.Allows(v) {
+					t.Errorf("round %d: Memo.Allows(%s, %s) disagrees", round, text, v.Tag)
+				}
+			}
+		}
+	}
+}
