@@ -197,13 +197,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		if len(onlyCharts) > 0 && !onlyCharts[src.Chart] {
 			continue
 		}
-		c, skip, perr := assess(src, opts.DefaultConstraint)
-		switch {
-		case perr != nil:
-			plan.Errors = append(plan.Errors, *perr)
-		case skip != nil:
-			plan.Skipped = append(plan.Skipped, *skip)
-		default:
+		if c, skip, perr := assess(src, opts.DefaultConstraint); !plan.record(skip, perr) {
 			byChart[src.Chart] = append(byChart[src.Chart], c)
 		}
 	}
@@ -224,13 +218,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			continue
 		}
 		for _, c := range byChart[chart] {
-			change, skip, perr := decide(c, r)
-			switch {
-			case perr != nil:
-				plan.Errors = append(plan.Errors, *perr)
-			case skip != nil:
-				plan.Skipped = append(plan.Skipped, *skip)
-			default:
+			if change, skip, perr := decide(c, r); !plan.record(skip, perr) {
 				plan.Changes = append(plan.Changes, *change)
 			}
 		}
@@ -240,6 +228,19 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	plan.preview(found.Files)
 	plan.sort()
 	return plan, nil
+}
+
+// record adds a skip or an error to the plan and reports whether there was one.
+func (p *Plan) record(skip *Skip, err *Error) bool {
+	switch {
+	case err != nil:
+		p.Errors = append(p.Errors, *err)
+	case skip != nil:
+		p.Skipped = append(p.Skipped, *skip)
+	default:
+		return false
+	}
+	return true
 }
 
 // assess decides whether a source can move at all, before any registry is asked.
