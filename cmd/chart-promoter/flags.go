@@ -42,7 +42,7 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the registry password or token from stdin (also "+envPassword+")")
 	fl.StringVar(&f.registryConfig, "registry-config", "", "docker config.json to read credentials from (default $DOCKER_CONFIG/config.json, then Helm's registry config)")
 	fl.StringArrayVar(&f.registryHosts, "registry-host", nil, "registry the --username credentials belong to (default: the hosts of --chart)")
-	fl.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "how long one registry request may wait for a response")
+	fl.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "how long one registry request (with promote, also one GitHub API request) may wait for a response")
 	fl.IntVar(&f.retries, "retries", registry.DefaultRetries, "times a registry read is retried after a 429, a 5xx, a timeout or a dropped connection, with backoff (0: never)")
 }
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/report"
 )
@@ -103,7 +105,7 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	deps := promote.Deps{Log: stderrLog{stderr}}
 	if !f.dryRun {
 		token := envOr("GITHUB_TOKEN", os.Getenv("GH_TOKEN"))
-		d, gh, err := promote.Connect(f.dir, token, f.apiURL, "chart-promoter/"+buildVersion)
+		d, gh, err := promote.Connect(f.dir, token, f.apiURL, "chart-promoter/"+buildVersion, github.WithRequestTimeout(f.requestTimeout))
 		if err != nil {
 			return usageError{err}
 		}
@@ -111,7 +113,7 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 		deps = d
 		if opts.Base == "" {
 			if opts.Base, err = gh.DefaultBranch(ctx, owner, name); err != nil {
-				return err
+				return f.timedOut(ctx, err)
 			}
 		}
 	}
@@ -129,10 +131,23 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 		report.Proposals(stdout, res, color)
 	}
 	printErrors(stderr, res.Plan)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// Whatever was cut short failed above with the context's terse error; say why.
+		fmt.Fprintf(stderr, "error: gave up after --timeout %s: what was not done by then failed (see above); re-run, or raise --timeout\n", f.timeout)
+		return errFailed
+	}
 	if res.Failed() {
 		return errFailed
 	}
 	return nil
+}
+
+// timedOut names --timeout in an error that the run's deadline caused.
+func (f *promoteFlags) timedOut(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("gave up after --timeout %s: %w", f.timeout, err)
+	}
+	return err
 }
 
 // stderrLog prints a promotion's progress on stderr, apart from the report on stdout.

@@ -44,8 +44,12 @@ type options struct {
 	maxAttempts int
 	baseDelay   time.Duration
 	maxWait     time.Duration
+	timeout     time.Duration
 	sleep       func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultRequestTimeout is how long one attempt of a request may take unless WithRequestTimeout says otherwise.
+const DefaultRequestTimeout = 30 * time.Second
 
 // WithHTTPClient sends requests through client's transport, timeout and cookie jar instead of http.DefaultTransport.
 func WithHTTPClient(client *http.Client) Option {
@@ -70,6 +74,11 @@ func WithMaxWait(d time.Duration) Option {
 	return func(o *options) { o.maxWait = max(d, 0) }
 }
 
+// WithRequestTimeout bounds each attempt of a request, from sending it to reading its answer (default DefaultRequestTimeout; 0: no bound); an attempt that times out is retried like a dropped connection, if the request is safe to repeat.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout = max(d, 0) }
+}
+
 // WithSleep replaces the function that waits between attempts; tests use it to record waits instead of sleeping.
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) { o.sleep = sleep }
@@ -89,6 +98,7 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 		maxAttempts: 4,
 		baseDelay:   500 * time.Millisecond,
 		maxWait:     time.Minute,
+		timeout:     DefaultRequestTimeout,
 		sleep:       sleepContext,
 	}
 	for _, opt := range opts {
@@ -110,6 +120,7 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 		maxWait:     o.maxWait,
 		sleep:       o.sleep,
 		now:         time.Now,
+		timeout:     o.timeout,
 	}
 
 	// go-github adds the token itself, and only to requests for the

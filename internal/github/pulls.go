@@ -115,7 +115,7 @@ func (c *Client) CreatePullRequest(ctx context.Context, owner, repo string, pr N
 		return convertPR(created), false, nil
 	}
 	if !validationMessage(err, duplicatePR) {
-		return nil, false, fmt.Errorf("open pull request from %s into %s in %s/%s: %w", pr.Head, pr.Base, owner, repo, err)
+		return nil, false, fmt.Errorf("open pull request from %s into %s in %s/%s: %w%s", pr.Head, pr.Base, owner, repo, err, createHint(err))
 	}
 	existing, findErr := c.FindPullRequest(ctx, owner, repo, pr.Head, pr.Base)
 	if findErr != nil {
@@ -127,6 +127,15 @@ func (c *Client) CreatePullRequest(ctx context.Context, owner, repo string, pr N
 		return nil, false, fmt.Errorf("open pull request from %s into %s in %s/%s: GitHub says one exists but none is open now; run again: %w", pr.Head, pr.Base, owner, repo, err)
 	}
 	return existing, true, nil
+}
+
+// createHint says what to do after a create that failed without GitHub saying no: a 5xx or
+// a lost answer may hide a pull request that was opened, which is why it is not repeated.
+func createHint(err error) string {
+	if e, ok := errorResponse(err); ok && e.Response.StatusCode < 500 {
+		return ""
+	}
+	return " (not sent again, since GitHub may have opened it all the same: re-run, and the next run finds it or opens it)"
 }
 
 // UpdatePullRequest replaces a pull request's title and body.

@@ -28,6 +28,10 @@ type retryTransport struct {
 	maxWait     time.Duration // the longest rate-limit wait accepted
 	sleep       func(ctx context.Context, d time.Duration) error
 	now         func() time.Time
+	// timeout bounds each attempt, from sending the request to closing its answer's
+	// body, so a GitHub that accepts a connection and never answers costs one timeout
+	// per attempt, not the whole run; 0 sets no bound.
+	timeout time.Duration
 }
 
 // maxBackoff caps the exponential backoff between attempts after errors.
@@ -55,7 +59,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		}
-		resp, err := t.next.RoundTrip(r)
+		resp, err := t.attempt(ctx, r)
 		last := attempt >= t.maxAttempts || !rewindable(req)
 
 		var wait time.Duration
@@ -91,6 +95,38 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// attempt sends r once, within the per-attempt timeout. The timeout's context lives until
+// the answer's body is closed, so that reading the body is bounded too.
+func (t *retryTransport) attempt(ctx context.Context, r *http.Request) (*http.Response, error) {
+	if t.timeout <= 0 {
+		return t.next.RoundTrip(r)
+	}
+	actx, cancel := context.WithTimeout(ctx, t.timeout)
+	resp, err := t.next.RoundTrip(r.WithContext(actx))
+	if err != nil {
+		timedOut := actx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if timedOut {
+			return nil, fmt.Errorf("GitHub did not answer within the request timeout of %s: %w", t.timeout, err)
+		}
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelOnClose releases an attempt's timeout when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // backoff is exponential from baseDelay with "equal jitter": half the delay

@@ -68,6 +68,7 @@ func TokenAuth(token string) transport.AuthMethod {
 
 // Open opens the repository containing dir, looking upwards for .git as git does.
 func Open(dir string, opts ...Option) (*Repo, error) {
+	installTransport()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open git repository at %s: %w", dir, err)

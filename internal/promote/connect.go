@@ -8,8 +8,9 @@ import (
 )
 
 // Connect opens the Git checkout that holds dir and a GitHub API client, authenticated
-// with token, and returns them as the Deps of Propose (without a Logger).
-func Connect(dir, token, apiURL, userAgent string) (Deps, *github.Client, error) {
+// with token, and returns them as the Deps of Propose (without a Logger). Options tune the
+// GitHub client (its request timeout, say).
+func Connect(dir, token, apiURL, userAgent string, opts ...github.Option) (Deps, *github.Client, error) {
 	if token == "" {
 		return Deps{}, nil, fmt.Errorf("no GitHub token: set GITHUB_TOKEN (contents: write and pull-requests: write)")
 	}
@@ -17,7 +18,7 @@ func Connect(dir, token, apiURL, userAgent string) (Deps, *github.Client, error)
 	if err != nil {
 		return Deps{}, nil, err
 	}
-	gh, err := github.New(apiURL, token, github.WithUserAgent(userAgent))
+	gh, err := github.New(apiURL, token, append([]github.Option{github.WithUserAgent(userAgent)}, opts...)...)
 	if err != nil {
 		return Deps{}, nil, err
 	}

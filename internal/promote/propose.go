@@ -14,6 +14,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/gitrepo"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
@@ -177,7 +178,17 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 			return true, pr.blocked(ctx, p, head)
 		case commitFingerprint(head.Message) == g.fingerprint():
 			p.Commit = tip.String()
-			return pr.unchanged(ctx, p)
+			return pr.unchanged(ctx, p, base)
+		}
+		// Another run, which saw a newer version in the registry than this one did, may
+		// have written the branch after this run planned (it may even have won the race
+		// for the lease): never replace its proposal with an older one.
+		newer, err := pr.newerOnBranch(ctx, tip)
+		if err != nil {
+			return false, err
+		}
+		if len(newer) > 0 {
+			return pr.ahead(ctx, p, tip, newer)
 		}
 	}
 
@@ -316,18 +327,116 @@ func rebaseEdits(file string, current []byte, changes []Change, planned [sha256.
 }
 
 // unchanged handles a branch that already proposes exactly this group's changes.
-func (pr *proposer) unchanged(ctx context.Context, p *Proposal) (bool, error) {
+func (pr *proposer) unchanged(ctx context.Context, p *Proposal, base plumbing.Hash) (bool, error) {
 	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
 	if err != nil {
 		return false, err
 	}
 	if existing == nil {
-		// No open PR: either a person closed it (respected) or an earlier run stopped
-		// before opening it (let pullRequest open one).
-		return pr.closedBefore(ctx, p)
+		// No open PR: a person closed it (respected), it was merged (the checkout this run
+		// planned from predates the merge: the base already holds every change), or an
+		// earlier run stopped before opening it (let pullRequest open one).
+		if done, err := pr.closedBefore(ctx, p); done || err != nil {
+			return done, err
+		}
+		if files, err := pr.files(base); err == nil && len(files) == 0 {
+			p.Action = Unchanged
+			pr.deps.Log.Infof("%s: %s already holds these versions (merged); nothing to propose", pr.group.branch, pr.opts.Base)
+			return true, nil
+		}
+		return false, nil
 	}
 	p.Action, p.Number, p.URL = Unchanged, existing.Number, existing.URL
 	pr.deps.Log.Infof("%s: PR #%d already proposes these changes", pr.group.branch, existing.Number)
+	return true, nil
+}
+
+// newerOnBranch compares what the branch's tip (a commit the tool made) sets each of the
+// group's sources to with the version this run proposes. It returns the branch's versions
+// ("webapp 1.2.5") when the branch is ahead: every source at least at this run's version,
+// one newer, each still allowed by the source's policy and still in the registry. A branch
+// behind, equal, at a version the policy no longer allows (the policy was narrowed) or at
+// one the registry no longer has (it was withdrawn) is not ahead, and this run moves it as
+// usual.
+func (pr *proposer) newerOnBranch(ctx context.Context, tip plumbing.Hash) ([]string, error) {
+	scanned := map[string]map[string]manifest.Source{}
+	var newer []string
+	type chartVersion struct{ chart, revision string }
+	var confirm []chartVersion
+	for _, c := range pr.group.changes {
+		sources, ok := scanned[c.File]
+		if !ok {
+			data, err := pr.deps.Git.ReadFile(tip, pr.deps.RepoPath(c.File))
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read %s on %s: %w", c.File, pr.group.branch, err)
+			}
+			sources = map[string]manifest.Source{}
+			for _, s := range manifest.Scan(c.File, data).Sources() {
+				sources[s.Location.Path+"\x00"+s.Chart] = s
+			}
+			scanned[c.File] = sources
+		}
+		s, ok := sources[c.Path+"\x00"+c.Chart]
+		if !ok {
+			return nil, nil
+		}
+		if s.Revision == c.To {
+			continue
+		}
+		onBranch, err := version.ParseRevision(s.Revision)
+		if err != nil {
+			return nil, nil
+		}
+		ours, err := version.ParseRevision(c.To)
+		if err != nil {
+			return nil, nil
+		}
+		policy, err := version.ParseConstraint(c.Constraint)
+		if err != nil || !policy.Allows(onBranch) {
+			return nil, nil
+		}
+		switch cmp := version.Compare(onBranch.SemVer, ours.SemVer); {
+		case cmp < 0:
+			return nil, nil
+		case cmp > 0:
+			if v := chartName(c.Chart) + " " + s.Revision; !contains(newer, v) {
+				newer = append(newer, v)
+				confirm = append(confirm, chartVersion{c.Chart, s.Revision})
+			}
+		}
+	}
+	if reg := pr.opts.Plan.Registry; reg != nil {
+		for _, cv := range confirm {
+			// Helm pushes X+Y as tag X_Y.
+			_, err := reg.Chart(ctx, cv.chart, strings.ReplaceAll(cv.revision, "+", "_"))
+			switch {
+			case errors.Is(err, registry.ErrNotFound), errors.Is(err, registry.ErrNotChart):
+				return nil, nil
+			case err != nil:
+				return nil, fmt.Errorf("%s proposes %s %s, newer than this run found, and the registry could not confirm it: %w; re-run", pr.group.branch, chartName(cv.chart), cv.revision, err)
+			}
+		}
+	}
+	return newer, nil
+}
+
+// ahead leaves a branch that already proposes newer versions than this run found, and its
+// pull request, as they are.
+func (pr *proposer) ahead(ctx context.Context, p *Proposal, tip plumbing.Hash, newer []string) (bool, error) {
+	p.Action, p.Commit = Unchanged, tip.String()
+	p.Warnings = append(p.Warnings, fmt.Sprintf("%s already proposes newer versions (%s) than this run found, from a run that saw them first; it is left as it is",
+		pr.group.branch, strings.Join(newer, ", ")))
+	pr.deps.Log.Warningf("%s", p.Warnings[len(p.Warnings)-1])
+	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
+	if err != nil {
+		return false, err
+	}
+	if existing != nil {
+		p.Number, p.URL = existing.Number, existing.URL
+	}
 	return true, nil
 }
 
