@@ -131,6 +131,11 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 		report.Proposals(stdout, res, color)
 	}
 	printErrors(stderr, res.Plan)
+	for _, p := range res.Proposals {
+		if p.Action == promote.Failed {
+			fmt.Fprintf(stderr, "error: %s: %s\n", p.Branch, p.Error)
+		}
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		// Whatever was cut short failed above with the context's terse error; say why.
 		fmt.Fprintf(stderr, "error: gave up after --timeout %s: what was not done by then failed (see above); re-run, or raise --timeout\n", f.timeout)

@@ -101,10 +101,7 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 			continue
 		}
 		pr := proposer{opts: opts, deps: deps, plan: plan, group: g}
-		pr.propose(ctx, &p)
-		if p.Action == Failed {
-			deps.Log.Warningf("%s: %s", g.branch, p.Error)
-		}
+		pr.propose(ctx, &p) // a failure is in p.Error: callers report it, once, as an error
 		res.Proposals = append(res.Proposals, p)
 	}
 	if !opts.DryRun {
