@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -325,7 +326,7 @@ func TestAPullRequestClosedWithoutMergingIsNotProposedAgainButANewerVersionIs(t 
 			for _, pr := range w.pulls() {
 				state[pr.Number] = pr.State + " " + pr.Title
 			}
-			if want := map[int]string{first.Number: "closed Promote webapp to 1.2.4", newer.Number: "open Promote webapp to 1.2.5"}; !sameStates(state, want) {
+			if want := map[int]string{first.Number: "closed Promote webapp to 1.2.4", newer.Number: "open Promote webapp to 1.2.5"}; !maps.Equal(state, want) {
 				t.Errorf("pull requests %v, want %v", state, want)
 			}
 			if c := w.gh.Comments(gitopsOwner, gitopsName, first.Number); len(c) != 0 {
@@ -333,18 +334,6 @@ func TestAPullRequestClosedWithoutMergingIsNotProposedAgainButANewerVersionIs(t 
 			}
 		})
 	}
-}
-
-func sameStates(a, b map[int]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestAMergedPromotionIsNotProposedAgain(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -141,7 +142,7 @@ func TestChartReadsTheDigestAndTheChartMetadata(t *testing.T) {
 			if m.Name != w.Name || m.Version != w.Version || m.AppVersion != w.AppVersion || m.Description != w.Description {
 				t.Errorf("metadata = %+v, want %+v", m, w)
 			}
-			if len(w.Annotations) > 0 && !equalMaps(m.Annotations, w.Annotations) {
+			if len(w.Annotations) > 0 && !maps.Equal(m.Annotations, w.Annotations) {
 				t.Errorf("annotations = %v, want %v", m.Annotations, w.Annotations)
 			}
 			if !strings.Contains(got.Location, reg.Host+"/charts/webapp") {
@@ -149,18 +150,6 @@ func TestChartReadsTheDigestAndTheChartMetadata(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestChartAndTagsFailWithErrorsThatSayWhatAndWhere(t *testing.T) {
