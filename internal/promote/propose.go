@@ -122,25 +122,23 @@ func (pr *proposer) propose(ctx context.Context, p *Proposal) {
 	fail := func(err error) {
 		p.Action, p.Error = Failed, err.Error()
 	}
-	var err error
-	for attempt := 1; attempt <= maxPushAttempts; attempt++ {
-		var done bool
-		done, err = pr.updateBranch(ctx, p)
-		if err == nil || !errors.Is(err, gitrepo.ErrLeaseRejected) && !errors.Is(err, github.ErrLeaseRejected) {
-			if err != nil {
-				fail(err)
-				return
-			}
-			if done {
-				return // blocked or unchanged: nothing more to write
-			}
-			break
+	for attempt := 1; ; attempt++ {
+		done, err := pr.updateBranch(ctx, p)
+		lost := errors.Is(err, gitrepo.ErrLeaseRejected) || errors.Is(err, github.ErrLeaseRejected)
+		switch {
+		case lost && attempt < maxPushAttempts:
+			pr.deps.Log.Warningf("%s moved while this run was writing it (another run?); reading it again (attempt %d of %d)", pr.group.branch, attempt, maxPushAttempts)
+			continue
+		case lost:
+			fail(fmt.Errorf("%s kept moving under this run: %w; re-run when other runs are done", pr.group.branch, err))
+			return
+		case err != nil:
+			fail(err)
+			return
+		case done:
+			return // blocked or unchanged: nothing more to write
 		}
-		pr.deps.Log.Warningf("%s moved while this run was writing it (another run?); reading it again (attempt %d of %d)", pr.group.branch, attempt, maxPushAttempts)
-	}
-	if err != nil {
-		fail(fmt.Errorf("%s kept moving under this run: %w; re-run when other runs are done", pr.group.branch, err))
-		return
+		break
 	}
 	if err := pr.pullRequest(ctx, p); err != nil {
 		fail(err)
@@ -301,13 +299,9 @@ func rebaseEdits(file string, current []byte, changes []Change, planned [sha256.
 		}
 		return edits, nil
 	}
-	found := manifest.Scan(file, current)
-	byPath := map[string]manifest.Source{}
-	for _, s := range found.Sources() {
-		byPath[s.Location.Path+"\x00"+s.Chart] = s
-	}
+	byPath := sourcesByPath(file, current)
 	for _, c := range changes {
-		s, ok := byPath[c.Path+"\x00"+c.Chart]
+		s, ok := byPath[sourceKey{c.Path, c.Chart}]
 		switch {
 		case !ok:
 			return nil, fmt.Errorf("%s changed on the base branch during the run and %s of %s is gone; re-run to plan again", file, c.Path, c.Chart)
@@ -321,6 +315,19 @@ func rebaseEdits(file string, current []byte, changes []Change, planned [sha256.
 		edits = append(edits, manifest.Edit{Location: s.Location, Old: c.From, New: c.To})
 	}
 	return edits, nil
+}
+
+// sourceKey finds a source again in another version of its file: by its YAML path and
+// chart, which an edit of the version leaves alone.
+type sourceKey struct{ path, chart string }
+
+// sourcesByPath scans one file's bytes and indexes its sources by sourceKey.
+func sourcesByPath(file string, data []byte) map[sourceKey]manifest.Source {
+	out := map[sourceKey]manifest.Source{}
+	for _, s := range manifest.Scan(file, data).Sources() {
+		out[sourceKey{s.Location.Path, s.Chart}] = s
+	}
+	return out
 }
 
 // unchanged handles a branch that already proposes exactly this group's changes.
@@ -356,7 +363,7 @@ func (pr *proposer) unchanged(ctx context.Context, p *Proposal, base plumbing.Ha
 // one the registry no longer has (it was withdrawn) is not ahead, and this run moves it as
 // usual.
 func (pr *proposer) newerOnBranch(ctx context.Context, tip plumbing.Hash) ([]string, error) {
-	scanned := map[string]map[string]manifest.Source{}
+	scanned := map[string]map[sourceKey]manifest.Source{}
 	var newer []string
 	type chartVersion struct{ chart, revision string }
 	var confirm []chartVersion
@@ -370,13 +377,10 @@ func (pr *proposer) newerOnBranch(ctx context.Context, tip plumbing.Hash) ([]str
 			if err != nil {
 				return nil, fmt.Errorf("read %s on %s: %w", c.File, pr.group.branch, err)
 			}
-			sources = map[string]manifest.Source{}
-			for _, s := range manifest.Scan(c.File, data).Sources() {
-				sources[s.Location.Path+"\x00"+s.Chart] = s
-			}
+			sources = sourcesByPath(c.File, data)
 			scanned[c.File] = sources
 		}
-		s, ok := sources[c.Path+"\x00"+c.Chart]
+		s, ok := sources[sourceKey{c.Path, c.Chart}]
 		if !ok {
 			return nil, nil
 		}
