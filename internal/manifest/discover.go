@@ -398,6 +398,13 @@ func classifyUnreadable(r FileScan, data []byte, line int, msg string) FileScan 
 	return r
 }
 
+// YAMLErrorLine returns the 1-based line of the file and the message of err, an error of
+// go.yaml.in/yaml/v3 decoding data, so that every reader of YAML files reports lines alike.
+func YAMLErrorLine(data []byte, err error) (int, string) {
+	line, msg := yamlErrorLine(err)
+	return yamlLine(data, line, msg), msg
+}
+
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlErrorLine splits "yaml: line 5: message" into 5 and "message".

@@ -1,0 +1,261 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/version"
+)
+
+// decoder turns a schema-valid tree into rules, checking what the schema cannot: globs,
+// durations, constraints, regular expressions, and that referenced files exist.
+type decoder struct {
+	file string
+	// dir is the config file's directory, against which relative paths are resolved.
+	dir  string
+	t    *tree
+	errs Errors
+}
+
+// The keys of a rule that set something, as opposed to choosing what the rule applies to.
+var ruleSettings = []string{"constraint", "minimumReleaseAge", "onMissingTimestamp", "releaseTime", "ignore", "verify"}
+
+func (d *decoder) fail(loc []string, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Pos: d.t.posOf(loc), Path: yamlPath(loc), Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) pos(loc []string) Pos { return d.t.posOf(loc) }
+
+func child(loc []string, tokens ...string) []string {
+	return append(append([]string(nil), loc...), tokens...)
+}
+
+func (d *decoder) decode() []Rule {
+	root, _ := d.t.value.(map[string]any)
+	items, _ := root["rules"].([]any)
+	rules := make([]Rule, 0, len(items))
+	for i, item := range items {
+		m, _ := item.(map[string]any)
+		rules = append(rules, d.rule(i, m))
+	}
+	d.crossCheck(rules)
+	return rules
+}
+
+func (d *decoder) rule(i int, m map[string]any) Rule {
+	loc := []string{"rules", strconv.Itoa(i)}
+	r := Rule{Index: i, Pos: d.pos(loc)}
+	sets := false
+	for _, k := range ruleSettings {
+		if _, ok := m[k]; ok {
+			sets = true
+		}
+	}
+	if !sets {
+		d.fail(loc, "the rule sets nothing: add one of %s, or remove it", quoteList(ruleSettings))
+	}
+	for j, p := range strings_(m["charts"]) {
+		at := child(loc, "charts", strconv.Itoa(j))
+		pat, err := compileChartPattern(p)
+		if err != nil {
+			d.fail(at, "%v", err)
+			continue
+		}
+		pat.Pos = d.pos(at)
+		r.Charts = append(r.Charts, pat)
+	}
+	for j, p := range strings_(m["applications"]) {
+		at := child(loc, "applications", strconv.Itoa(j))
+		pat, err := compileApplicationPattern(p)
+		if err != nil {
+			d.fail(at, "%v", err)
+			continue
+		}
+		pat.Pos = d.pos(at)
+		r.Applications = append(r.Applications, pat)
+	}
+	if s, ok := m["constraint"].(string); ok {
+		at := child(loc, "constraint")
+		if _, err := version.ParseConstraint(s); err != nil {
+			d.fail(at, "%v", err)
+		} else {
+			r.Constraint = &Setting[string]{Value: strings.TrimSpace(s), Pos: d.pos(at)}
+		}
+	}
+	if s, ok := m["minimumReleaseAge"].(string); ok {
+		at := child(loc, "minimumReleaseAge")
+		if age, err := ParseDuration(s); err != nil {
+			d.fail(at, "%v", err)
+		} else {
+			r.MinimumReleaseAge = &Setting[time.Duration]{Value: age, Pos: d.pos(at)}
+		}
+	}
+	if s, ok := m["onMissingTimestamp"].(string); ok {
+		r.OnMissingTimestamp = &Setting[MissingTimestamp]{Value: MissingTimestamp(s), Pos: d.pos(child(loc, "onMissingTimestamp"))}
+	}
+	if list, ok := m["releaseTime"].([]any); ok {
+		sources := make([]TimeSource, 0, len(list))
+		for _, s := range strings_(list) {
+			sources = append(sources, TimeSource(s))
+		}
+		r.ReleaseTime = &Setting[[]TimeSource]{Value: sources, Pos: d.pos(child(loc, "releaseTime"))}
+	}
+	if b, ok := m["ignore"].(bool); ok {
+		r.Ignore = &Setting[bool]{Value: b, Pos: d.pos(child(loc, "ignore"))}
+	}
+	if v, ok := m["verify"].(map[string]any); ok {
+		r.Verify = d.verify(child(loc, "verify"), v)
+	}
+	return r
+}
+
+func (d *decoder) verify(loc []string, m map[string]any) *Verify {
+	v := &Verify{}
+	if b, ok := m["required"].(bool); ok {
+		v.Required = &Setting[bool]{Value: b, Pos: d.pos(child(loc, "required"))}
+	}
+	if s, ok := m["signatureRepository"].(string); ok {
+		at := child(loc, "signatureRepository")
+		repo, err := manifest.NormalizeChart(s)
+		if err != nil {
+			d.fail(at, "signature repository: %v", err)
+		} else {
+			v.SignatureRepository = &Setting[string]{Value: repo, Pos: d.pos(at)}
+		}
+	}
+	if list, ok := m["providers"].([]any); ok {
+		at := child(loc, "providers")
+		providers := make([]Provider, 0, len(list))
+		for i, item := range list {
+			p, _ := item.(map[string]any)
+			providers = append(providers, d.provider(child(at, strconv.Itoa(i)), p))
+		}
+		v.Providers = &Setting[[]Provider]{Value: providers, Pos: d.pos(at)}
+	}
+	return v
+}
+
+func (d *decoder) provider(loc []string, m map[string]any) Provider {
+	p := Provider{Pos: d.pos(loc)}
+	if c, ok := m["cosign"].(map[string]any); ok {
+		at := child(loc, "cosign")
+		cosign := &Cosign{}
+		for i, key := range strings_(c["publicKeys"]) {
+			cosign.PublicKeys = append(cosign.PublicKeys, d.path(child(at, "publicKeys", strconv.Itoa(i)), key, false))
+		}
+		if k, ok := c["keyless"].(map[string]any); ok {
+			kl := child(at, "keyless")
+			cosign.Keyless = &Keyless{
+				Issuer:        str(k["issuer"]),
+				IssuerRegExp:  d.regexp(child(kl, "issuerRegExp"), k["issuerRegExp"]),
+				Subject:       str(k["subject"]),
+				SubjectRegExp: d.regexp(child(kl, "subjectRegExp"), k["subjectRegExp"]),
+			}
+		}
+		if root, ok := c["trustedRoot"].(string); ok {
+			cosign.TrustedRoot = d.path(child(at, "trustedRoot"), root, false)
+		}
+		p.Cosign = cosign
+	}
+	if n, ok := m["notation"].(map[string]any); ok {
+		at := child(loc, "notation")
+		p.Notation = &Notation{
+			TrustPolicy: d.path(child(at, "trustPolicy"), str(n["trustPolicy"]), false),
+			TrustStore:  d.path(child(at, "trustStore"), str(n["trustStore"]), true),
+		}
+	}
+	if h, ok := m["helmProvenance"].(map[string]any); ok {
+		p.HelmProvenance = &HelmProvenance{Keyring: d.path(child(loc, "helmProvenance", "keyring"), str(h["keyring"]), false)}
+	}
+	return p
+}
+
+// path resolves a file the config refers to against the config's directory and checks
+// that it is there, so that a typo fails the load rather than every verification.
+func (d *decoder) path(loc []string, p string, wantDir bool) string {
+	abs := filepath.FromSlash(p)
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(d.dir, abs)
+	}
+	abs, err := filepath.Abs(abs)
+	if err != nil {
+		d.fail(loc, "%q: %v", p, err)
+		return p
+	}
+	info, err := os.Stat(abs)
+	switch {
+	case err != nil && os.IsNotExist(err):
+		d.fail(loc, "%q does not exist (looked for %s; paths are relative to the config file)", p, abs)
+	case err != nil:
+		d.fail(loc, "%q cannot be read: %v", p, err)
+	case wantDir && !info.IsDir():
+		d.fail(loc, "%q is a file; a directory is expected here", p)
+	case !wantDir && info.IsDir():
+		d.fail(loc, "%q is a directory; a file is expected here", p)
+	}
+	return abs
+}
+
+// regexp checks a regular expression of a certificate identity. It must be anchored at
+// its start: unanchored, "github\.com/acme" would also match an identity at
+// evil.example/github.com/acme, and a signature check must not be that generous.
+func (d *decoder) regexp(loc []string, v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	if _, err := regexp.Compile(s); err != nil {
+		d.fail(loc, "not a valid regular expression (Go RE2 syntax): %v", err)
+		return s
+	}
+	if !strings.HasPrefix(s, "^") {
+		d.fail(loc, "%q must start with ^: unanchored, it matches any identity that merely contains it", s)
+	}
+	return s
+}
+
+// crossCheck reports settings that can have no effect given the whole file.
+func (d *decoder) crossCheck(rules []Rule) {
+	age, providers := false, false
+	for _, r := range rules {
+		if r.MinimumReleaseAge != nil && r.MinimumReleaseAge.Value > 0 {
+			age = true
+		}
+		if r.Verify != nil && r.Verify.Providers != nil {
+			providers = true
+		}
+	}
+	for _, r := range rules {
+		loc := []string{"rules", strconv.Itoa(r.Index)}
+		if !age && r.OnMissingTimestamp != nil {
+			d.fail(child(loc, "onMissingTimestamp"), "has no effect: no rule sets a minimumReleaseAge")
+		}
+		if !age && r.ReleaseTime != nil {
+			d.fail(child(loc, "releaseTime"), "has no effect: no rule sets a minimumReleaseAge")
+		}
+		if !providers && r.Verify != nil && (r.Verify.Required != nil || r.Verify.SignatureRepository != nil) {
+			d.fail(child(loc, "verify"), "has no effect: no rule sets verify.providers, the ways a version may be signed")
+		}
+	}
+}
+
+// strings_ returns the strings of a list value (the schema has checked the items' type).
+func strings_(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		out = append(out, str(item))
+	}
+	return out
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
