@@ -186,7 +186,7 @@ func compareSources(t *testing.T, got []Source, want []wantSource) {
 			check("Destination", g.Destination, w.Destination)
 		}
 		checkSubstring(t, at+" ConstraintOrigin", g.ConstraintOrigin, w.ConstraintFrom, w.Constraint != "")
-		checkSubstring(t, at+" IgnoreOrigin", g.IgnoreOrigin, w.IgnoreFrom, w.Ignore)
+		checkSubstring(t, at+" IgnoreOrigin", g.IgnoreOrigin, w.IgnoreFrom, w.Ignore || w.IgnoreFrom != "")
 		checkSubstring(t, at+" Location.Problem", g.Location.Problem, w.Problem, w.Problem != "")
 		checkSubstring(t, at+" Warnings", strings.Join(g.Warnings, "\n"), w.Warning, w.Warning != "")
 		if g.Location.Problem == "" && (g.Location.Length == 0 || g.Location.Offset <= 0) {

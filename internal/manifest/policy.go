@@ -29,7 +29,8 @@ const CommentMarker = "chart-promoter:"
 type policy struct {
 	constraint, constraintOrigin string
 	ignore                       bool
-	ignoreOrigin                 string
+	// ignoreOrigin is set whenever the manifest decides ignore, to true or to false.
+	ignoreOrigin string
 }
 
 // override returns p with every setting that q makes replaced by q's.
@@ -37,8 +38,8 @@ func (p policy) override(q policy) policy {
 	if q.constraint != "" {
 		p.constraint, p.constraintOrigin = q.constraint, q.constraintOrigin
 	}
-	if q.ignore {
-		p.ignore, p.ignoreOrigin = true, q.ignoreOrigin
+	if q.ignoreOrigin != "" {
+		p.ignore, p.ignoreOrigin = q.ignore, q.ignoreOrigin
 	}
 	return p
 }
@@ -60,7 +61,10 @@ func annotationPolicy(metadata *yaml.Node, origin string) (policy, string) {
 		switch strings.ToLower(strings.TrimSpace(v.Value)) {
 		case "true", "yes", "1":
 			p.ignore, p.ignoreOrigin = true, "annotation "+AnnotationIgnore+" on "+origin
-		case "false", "no", "0", "":
+		case "false", "no", "0":
+			// Said outright, "false" is a decision too: it wins over a config file's rule.
+			p.ignore, p.ignoreOrigin = false, "annotation "+AnnotationIgnore+": \"false\" on "+origin
+		case "":
 		default:
 			return p, "annotation " + AnnotationIgnore + " must be \"true\" or \"false\", not " + quote(v.Value)
 		}

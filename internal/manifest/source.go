@@ -64,7 +64,9 @@ type Source struct {
 	ConstraintOrigin string
 	// Ignore is set when the manifest's policy asks the tool to leave the source alone.
 	Ignore bool
-	// IgnoreOrigin says where the ignore came from.
+	// IgnoreOrigin says where the manifest decided Ignore; it is also set, with Ignore
+	// false, by an annotation chart-promoter.io/ignore: "false", which wins over a config
+	// rule's ignore. "" when the manifest says nothing.
 	IgnoreOrigin string
 	// Warnings are things a reviewer should know, such as an ignored chart field.
 	Warnings []string

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/version"
@@ -37,8 +38,11 @@ type Options struct {
 	Include, Exclude []string
 	// Charts limits the plan to these chart repositories (any spelling NormalizeChart takes).
 	Charts []string
-	// DefaultConstraint applies where a manifest sets no policy; "" means "*".
+	// DefaultConstraint applies where neither a manifest nor a config rule sets a
+	// constraint; "" means "*".
 	DefaultConstraint string
+	// Config is the repository's chart-promoter.yaml; nil when it has none.
+	Config *config.Config
 	// Concurrency bounds the repositories read at once; 0 means DefaultConcurrency.
 	Concurrency int
 	// Registry reads tags and charts.
@@ -58,6 +62,9 @@ type Plan struct {
 	Skipped []Skip `json:"skipped"`
 	// Errors are the failures: each names its file or chart and what to do.
 	Errors []Error `json:"errors"`
+	// Warnings are settings that did nothing in this run, such as a config rule that
+	// matches no source; they do not fail it.
+	Warnings []Error `json:"warnings,omitempty"`
 	// Files are the edited files, before and after, in the order of Changes.
 	Files []FileEdit `json:"-"`
 
@@ -147,6 +154,8 @@ type candidate struct {
 	src        manifest.Source
 	current    version.Version
 	constraint *version.Constraint
+	// rules is what the config file says about the source (age, verification…).
+	rules config.Resolved
 }
 
 // Make builds the plan: it reads the manifests, resolves every chart once and previews
@@ -193,12 +202,31 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	}
 
 	byChart := map[string][]candidate{}
+	var rules []config.Rule
+	if opts.Config != nil {
+		rules = opts.Config.Rules
+	}
+	matched := make([]bool, len(rules))
 	for _, src := range found.Sources {
 		if len(onlyCharts) > 0 && !onlyCharts[src.Chart] {
 			continue
 		}
-		if c, skip, perr := assess(src, opts.DefaultConstraint); !plan.record(skip, perr) {
+		policy := opts.Config.For(configTarget(src))
+		for _, m := range policy.Rules {
+			matched[m.Origin.Rule] = matched[m.Origin.Rule] || m.Applies
+		}
+		if c, skip, perr := assess(src, opts.DefaultConstraint, policy); !plan.record(skip, perr) {
 			byChart[src.Chart] = append(byChart[src.Chart], c)
+		}
+	}
+	if len(onlyCharts) == 0 {
+		// Only a scan of every chart sees every source a rule could be meant for.
+		for i, used := range matched {
+			if !used {
+				r := rules[i]
+				plan.Warnings = append(plan.Warnings, Error{File: relativeTo(opts.Dir, opts.Config.File), Line: r.Pos.Line,
+					Message: fmt.Sprintf("rules[%d] matches none of the %d chart sources found: check its charts and applications globs (chart-promoter explain shows what each source matched)", i, len(found.Sources))})
+			}
 		}
 	}
 
@@ -244,12 +272,12 @@ func (p *Plan) record(skip *Skip, err *Error) bool {
 }
 
 // assess decides whether a source can move at all, before any registry is asked.
-func assess(src manifest.Source, defaultConstraint string) (candidate, *Skip, *Error) {
+func assess(src manifest.Source, defaultConstraint string, rules config.Resolved) (candidate, *Skip, *Error) {
 	skip := func(reason string) (candidate, *Skip, *Error) {
 		return candidate{}, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason}, nil
 	}
-	if src.Ignore {
-		return skip("ignored by " + src.IgnoreOrigin)
+	if ignored, origin := ignoreFor(src, rules); ignored {
+		return skip("ignored by " + origin)
 	}
 	rev := src.Revision
 	kind := version.Classify(rev)
@@ -276,19 +304,13 @@ func assess(src manifest.Source, defaultConstraint string) (candidate, *Skip, *E
 	if err != nil {
 		return skip(err.Error())
 	}
-	text, origin := src.Constraint, src.ConstraintOrigin
-	if text == "" {
-		text, origin = defaultConstraint, "--constraint"
-		if text == "" {
-			text, origin = version.AnyVersion, "default: no constraint set"
-		}
-	}
+	text, origin := constraintFor(src, defaultConstraint, rules)
 	constraint, err := version.ParseConstraint(text)
 	if err != nil {
 		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: fmt.Sprintf("%v, set by %s", err, origin)}
 	}
 	src.ConstraintOrigin = origin
-	return candidate{src: src, current: current, constraint: constraint}, nil, nil
+	return candidate{src: src, current: current, constraint: constraint, rules: rules}, nil, nil
 }
 
 // decide turns a candidate and its chart's resolution into a change or a skip.
