@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chart-promoter/chart-promoter/internal/config"
 )
 
 // buildVersion is set at build time with -ldflags "-X main.buildVersion=…".
@@ -60,6 +62,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.Is(err, errUsageReported):
 		return exitUsage
 	}
+	var configErrs config.Errors
+	if errors.As(err, &configErrs) {
+		// Every problem of the config file, one per line, each with file:line:column.
+		for _, e := range configErrs {
+			fmt.Fprintln(stderr, "error:", e)
+		}
+		return exitUsage
+	}
 	fmt.Fprintln(stderr, "error:", err)
 	var usage usageError
 	if errors.As(err, &usage) || isFlagError(err) {
@@ -90,6 +100,6 @@ targetRevision with an edit that touches nothing but that value.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newPlanCommand(false), newPlanCommand(true), newResolveCommand(), newPromoteCommand(), newActionCommand())
+	root.AddCommand(newPlanCommand(false), newPlanCommand(true), newResolveCommand(), newPromoteCommand(), newExplainCommand(), newActionCommand())
 	return root
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/report"
 )
@@ -17,6 +18,7 @@ import (
 type planFlags struct {
 	registryFlags
 	dir         string
+	config      string
 	charts      []string
 	constraint  string
 	include     []string
@@ -47,6 +49,7 @@ func newPlanCommand(apply bool) *cobra.Command {
 func (f *planFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dir, "dir", ".", "directory of Argo CD manifests to scan")
+	fl.StringVar(&f.config, "config", "", "repository config file (default: "+config.FileName+" in --dir, else in .github/)")
 	fl.StringArrayVar(&f.charts, "chart", nil, "only promote this chart repository, e.g. oci://ghcr.io/acme/charts/webapp (repeatable)")
 	fl.StringVar(&f.constraint, "constraint", "", "semver constraint where a manifest sets none (default \"*\": newest release)")
 	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml and *.yml)")
@@ -68,13 +71,27 @@ func noArgs(_ *cobra.Command, args []string) error {
 
 // options checks the planning flags and builds the plan options with a registry client.
 func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
+	opts, err := f.offlineOptions()
+	if err != nil {
+		return opts, err
+	}
+	reg, err := f.client(cmd.InOrStdin(), cmd.ErrOrStderr(), f.charts)
+	if err != nil {
+		return promote.Options{}, err
+	}
+	opts.Registry = reg
+	return opts, nil
+}
+
+// offlineOptions checks the planning flags and reads the config file, without a registry.
+func (f *planFlags) offlineOptions() (promote.Options, error) {
 	if info, err := os.Stat(f.dir); err != nil || !info.IsDir() {
 		return promote.Options{}, usagef("--dir %s is not a readable directory", f.dir)
 	}
 	if f.concurrency < 1 {
 		return promote.Options{}, usagef("--concurrency must be at least 1")
 	}
-	reg, err := f.client(cmd.InOrStdin(), cmd.ErrOrStderr(), f.charts)
+	cfg, err := loadConfig(f.dir, f.config)
 	if err != nil {
 		return promote.Options{}, err
 	}
@@ -84,8 +101,8 @@ func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
 		Exclude:           f.exclude,
 		Charts:            f.charts,
 		DefaultConstraint: f.constraint,
+		Config:            cfg,
 		Concurrency:       f.concurrency,
-		Registry:          reg,
 	}, nil
 }
 
@@ -131,7 +148,20 @@ func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
 }
 
 func printErrors(w io.Writer, plan *promote.Plan) {
+	for _, e := range plan.Warnings {
+		fmt.Fprintln(w, "warning:", e.String())
+	}
 	for _, e := range plan.Errors {
 		fmt.Fprintln(w, "error:", e.String())
 	}
+}
+
+// loadConfig reads the repository config file; any problem with it is a usage error, so
+// that nothing is planned with half a policy.
+func loadConfig(dir, explicit string) (*config.Config, error) {
+	cfg, err := config.Load(dir, explicit)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
 }

@@ -77,8 +77,8 @@ func yamlPath(loc []string) string {
 	return b.String()
 }
 
-// suggest returns the known name closest to name, if it is close enough to be a typo.
-func suggest(name string, known []string) string {
+// Suggest returns the known name closest to name, if it is close enough to be a typo, or "".
+func Suggest(name string, known []string) string {
 	best, bestDist := "", -1
 	for _, k := range known {
 		d := distance(strings.ToLower(name), strings.ToLower(k))
@@ -98,7 +98,7 @@ func suggest(name string, known []string) string {
 
 // didYouMean is suggest's answer as the end of a message, or "".
 func didYouMean(name string, known []string) string {
-	if s := suggest(name, known); s != "" {
+	if s := Suggest(name, known); s != "" {
 		return fmt.Sprintf(": did you mean %q?", s)
 	}
 	return ""

@@ -186,3 +186,87 @@ func merge[T any](f *Field[T], s *Setting[T], from func(Pos) *Origin) {
 		f.Value, f.From = s.Value, from(s.Pos)
 	}
 }
+
+// Fields are the policy fields a rule can set, by their names in the file (verify's
+// dotted), in the order explain shows them.
+var Fields = []string{
+	"constraint", "ignore", "minimumReleaseAge", "onMissingTimestamp", "releaseTime",
+	"verify.required", "verify.signatureRepository", "verify.providers",
+}
+
+// Layer is one matching rule's setting of a field.
+type Layer struct {
+	// Origin is the rule and the place of the field in it.
+	Origin Origin
+	// Value is the setting as text ("~1.2", "3d", "tlog, created").
+	Value string
+}
+
+// Layers returns the settings of field (one of Fields) by every rule that applies, the
+// winning one (the last in the file) first: what explain shows to say why a value won
+// and what it won over.
+func (r Resolved) Layers(field string) []Layer {
+	var out []Layer
+	for i := len(r.Rules) - 1; i >= 0; i-- {
+		m := r.Rules[i]
+		if !m.Applies {
+			continue
+		}
+		if value, pos, ok := m.rule.setting(field); ok {
+			out = append(out, Layer{Origin: Origin{File: m.Origin.File, Rule: m.Origin.Rule, Pos: pos}, Value: value})
+		}
+	}
+	return out
+}
+
+// setting returns the rule's value of field as text, and where it is written.
+func (r *Rule) setting(field string) (string, Pos, bool) {
+	v := r.Verify
+	if v == nil {
+		v = &Verify{}
+	}
+	switch field {
+	case "constraint":
+		return text(r.Constraint, func(s string) string { return s })
+	case "ignore":
+		return text(r.Ignore, func(b bool) string { return fmt.Sprint(b) })
+	case "minimumReleaseAge":
+		return text(r.MinimumReleaseAge, FormatDuration)
+	case "onMissingTimestamp":
+		return text(r.OnMissingTimestamp, func(m MissingTimestamp) string { return string(m) })
+	case "releaseTime":
+		return text(r.ReleaseTime, FormatTimeSources)
+	case "verify.required":
+		return text(v.Required, func(b bool) string { return fmt.Sprint(b) })
+	case "verify.signatureRepository":
+		return text(v.SignatureRepository, func(s string) string { return s })
+	case "verify.providers":
+		return text(v.Providers, FormatProviders)
+	}
+	return "", Pos{}, false
+}
+
+func text[T any](s *Setting[T], format func(T) string) (string, Pos, bool) {
+	if s == nil {
+		return "", Pos{}, false
+	}
+	return format(s.Value), s.Pos, true
+}
+
+// FormatTimeSources writes a releaseTime list as the file does: "tlog, created".
+func FormatTimeSources(sources []TimeSource) string {
+	words := make([]string, len(sources))
+	for i, s := range sources {
+		words[i] = string(s)
+	}
+	return strings.Join(words, ", ")
+}
+
+// FormatProviders describes verify.providers in one line.
+func FormatProviders(providers []Provider) string {
+	words := make([]string, len(providers))
+	for i, p := range providers {
+		words[i] = p.String()
+	}
+	return strings.Join(words, "; ")
+}
