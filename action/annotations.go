@@ -49,6 +49,14 @@ func Annotate(a *githubactions.Action, plan *promote.Plan, workdirPrefix string)
 	}
 
 	annotated, left = 0, 0
+	for _, w := range plan.Warnings {
+		if annotated == maxAnnotations {
+			left++
+			continue
+		}
+		annotated++
+		a.WithFieldsMap(placement(workdirPrefix, w.File, w.Line, 0)).Warningf("%s", w.Message)
+	}
 	for _, c := range plan.Changes {
 		for _, w := range c.Warnings {
 			key := fmt.Sprintf("%s\x00%d\x00%s", c.File, c.Line, w)

@@ -20,6 +20,7 @@ import (
 const (
 	inChart            = "chart"
 	inConstraint       = "constraint"
+	inConfig           = "config"
 	inPaths            = "paths"
 	inExclude          = "exclude"
 	inToken            = "token"
@@ -52,7 +53,7 @@ const (
 // InputNames lists every input ReadInputs reads; action.yml must declare exactly these.
 func InputNames() []string {
 	return []string{
-		inChart, inConstraint, inPaths, inExclude, inToken, inRepository, inBase,
+		inChart, inConstraint, inConfig, inPaths, inExclude, inToken, inRepository, inBase,
 		inGroupBy, inCommitVia, inLabels, inReviewers, inTeamReviewers, inAssignees,
 		inDraft, inAutoMerge, inDryRun, inSignOff, inAuthorName, inAuthorEmail,
 		inBranchPrefix, inWorkingDirectory, inMirrors, inPlainHTTP, inCAFile,
@@ -73,8 +74,11 @@ const (
 type Inputs struct {
 	// Chart limits the run to these chart repositories, normalised (host/path/name).
 	Chart []string
-	// Constraint is the policy where a manifest sets none ("" means "*").
+	// Constraint is the policy where neither a manifest nor a config rule sets one ("" means "*").
 	Constraint string
+	// Config is the repository config file's path, relative to the workspace; "" means
+	// chart-promoter.yaml in WorkingDirectory, else in .github/.
+	Config string
 	// Paths and Exclude are the glob patterns of the files to read.
 	Paths, Exclude []string
 	// Token authenticates Git pushes and GitHub API calls.
@@ -146,6 +150,7 @@ func ReadInputs(a *githubactions.Action) (Inputs, error) {
 		in.Chart = append(in.Chart, norm)
 	}
 	in.Constraint = a.GetInput(inConstraint)
+	in.Config = a.GetInput(inConfig)
 	_, err := version.ParseConstraint(in.Constraint)
 	check(err)
 	in.Paths, err = globs(inPaths, a.GetInput(inPaths))

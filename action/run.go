@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 )
@@ -28,6 +31,10 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			a.Errorf("%s", line)
 		}
+		return ExitUsage
+	}
+	cfg, ok := loadConfig(a, in)
+	if !ok {
 		return ExitUsage
 	}
 	trig, err := ReadTrigger(a.Getenv("GITHUB_EVENT_NAME"), a.Getenv("GITHUB_EVENT_PATH"))
@@ -88,6 +95,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 
 	opts := in.ProposeOptions(trig)
 	opts.Plan.Registry = reg
+	opts.Plan.Config = cfg
 	var deps promote.Deps
 	if !in.DryRun {
 		d, gh, err := promote.Connect(in.WorkingDirectory, in.Token, in.APIURL, userAgent)
@@ -122,6 +130,38 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 		}
 	}
 	return finish(res)
+}
+
+// loadConfig reads the repository config file. Each of its problems becomes an error
+// annotation on its line, and the step fails without planning anything.
+func loadConfig(a *githubactions.Action, in Inputs) (*config.Config, bool) {
+	cfg, err := config.Load(in.WorkingDirectory, in.Config)
+	var errs config.Errors
+	switch {
+	case err == nil:
+		if cfg != nil {
+			a.Infof("chart-promoter: config %s, %d rule(s)", cfg.File, len(cfg.Rules))
+		}
+		return cfg, true
+	case errors.As(err, &errs):
+		for _, e := range errs {
+			fields := map[string]string{"title": annotationTitle, "file": filepath.ToSlash(e.File)}
+			if e.Pos.Line > 0 {
+				fields["line"] = strconv.Itoa(e.Pos.Line)
+				if e.Pos.Column > 0 {
+					fields["col"] = strconv.Itoa(e.Pos.Column)
+				}
+			}
+			msg := e.Message
+			if e.Path != "" {
+				msg = e.Path + ": " + msg
+			}
+			a.WithFieldsMap(fields).Errorf("%s", msg)
+		}
+	default:
+		a.Errorf("%v", err)
+	}
+	return nil, false
 }
 
 // waitForVersion checks, with a HEAD of its manifest, that the version the event named is
