@@ -23,8 +23,12 @@ const FileName = "chart-promoter.yaml"
 // Config is a loaded, valid config file. A nil *Config is a repository without one: it
 // has no rules, and For returns the defaults.
 type Config struct {
-	// File is the config file's path as it was found or given (for messages).
+	// File is the config file's path as it was found or given: what to open, and what
+	// load errors name.
 	File string
+	// Name is the file as plans name it, relative to the scanned directory
+	// ("chart-promoter.yaml", ".github/chart-promoter.yaml"): what the origins of rules say.
+	Name string
 	// Rules are the file's rules, in order.
 	Rules []Rule
 }

@@ -93,10 +93,27 @@ func Load(dir, explicit string) (*Config, error) {
 	if err != nil || file == "" {
 		return nil, err
 	}
-	return Read(file)
+	cfg, err := Read(file)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Name = relativeTo(dir, file)
+	return cfg, nil
 }
 
-// Read reads and checks one config file.
+// relativeTo spells file relative to dir with forward slashes, as plans spell files.
+func relativeTo(dir, file string) string {
+	absDir, err1 := filepath.Abs(dir)
+	absFile, err2 := filepath.Abs(file)
+	if err1 == nil && err2 == nil {
+		if rel, err := filepath.Rel(absDir, absFile); err == nil {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.ToSlash(file)
+}
+
+// Read reads and checks one config file; its Name is file itself.
 func Read(file string) (*Config, error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -134,5 +151,5 @@ func Parse(file string, data []byte) (*Config, error) {
 		d.errs.sort()
 		return nil, d.errs
 	}
-	return &Config{File: file, Rules: rules}, nil
+	return &Config{File: file, Name: filepath.ToSlash(file), Rules: rules}, nil
 }

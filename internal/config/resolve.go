@@ -18,7 +18,7 @@ type Target struct {
 
 // Origin is the rule, and the place in it, that set a field.
 type Origin struct {
-	// File is the config file.
+	// File is the config file, as Config.Name spells it.
 	File string
 	// Rule is the rule's index in rules:.
 	Rule int
@@ -144,7 +144,7 @@ func (c *Config) For(t Target) Resolved {
 	res.Rules = make([]RuleMatch, 0, len(c.Rules))
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		m := RuleMatch{Origin: Origin{File: c.File, Rule: r.Index, Pos: r.Pos}, rule: r, target: t}
+		m := RuleMatch{Origin: Origin{File: c.Name, Rule: r.Index, Pos: r.Pos}, rule: r, target: t}
 		m.Chart, m.Applies = firstMatch(r.Charts, t)
 		if m.Applies {
 			m.Application, m.Applies = firstMatch(r.Applications, t)
@@ -153,7 +153,7 @@ func (c *Config) For(t Target) Resolved {
 		if !m.Applies {
 			continue
 		}
-		from := func(p Pos) *Origin { return &Origin{File: c.File, Rule: r.Index, Pos: p} }
+		from := func(p Pos) *Origin { return &Origin{File: c.Name, Rule: r.Index, Pos: p} }
 		merge(&res.Constraint, r.Constraint, from)
 		merge(&res.MinimumReleaseAge, r.MinimumReleaseAge, from)
 		merge(&res.OnMissingTimestamp, r.OnMissingTimestamp, from)

@@ -224,7 +224,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		for i, used := range matched {
 			if !used {
 				r := rules[i]
-				plan.Warnings = append(plan.Warnings, Error{File: relativeTo(opts.Dir, opts.Config.File), Line: r.Pos.Line,
+				plan.Warnings = append(plan.Warnings, Error{File: opts.Config.Name, Line: r.Pos.Line,
 					Message: fmt.Sprintf("rules[%d] matches none of the %d chart sources found: check its charts and applications globs (chart-promoter explain shows what each source matched)", i, len(found.Sources))})
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
@@ -40,6 +41,8 @@ type planCase struct {
 	Changes   []wantChange `json:"changes"`
 	Skipped   []wantSkip   `json:"skipped"`
 	Errors    []wantError  `json:"errors"`
+	// Warnings are the plan's warnings (a config rule that matches nothing).
+	Warnings []wantError `json:"warnings"`
 }
 
 // registryContent is what a case's registry holds.
@@ -265,11 +268,16 @@ func TestMakePlansWhatEachFixtureExpects(t *testing.T) {
 			root := t.TempDir()
 			copyTree(t, filepath.Join(dir, "in"), root, reg.Host)
 			before := readTree(t, root)
+			cfg, err := config.Load(root, "") // in/chart-promoter.yaml, when the case has one
+			if err != nil {
+				t.Fatalf("config: %v", err)
+			}
 
 			plan, err := promote.Make(t.Context(), promote.Options{
 				Dir:               root,
 				Charts:            c.Options.Charts,
 				DefaultConstraint: c.Options.Constraint,
+				Config:            cfg,
 				Registry:          newClient(t, reg),
 			})
 			if err != nil {
@@ -278,6 +286,7 @@ func TestMakePlansWhatEachFixtureExpects(t *testing.T) {
 			checkChanges(t, plan.Changes, c.Changes, reg.Host, digests)
 			checkSkips(t, plan.Skipped, c.Skipped)
 			checkErrors(t, plan.Errors, c.Errors)
+			checkReported(t, "warning", plan.Warnings, c.Warnings)
 			for _, prefix := range c.Untouched {
 				for _, req := range reg.Requests.All() {
 					if _, p, _ := strings.Cut(req, " "); strings.HasPrefix(p, prefix) {
@@ -332,6 +341,7 @@ func TestMakePlansWhatEachFixtureExpects(t *testing.T) {
 				Dir:               root,
 				Charts:            c.Options.Charts,
 				DefaultConstraint: c.Options.Constraint,
+				Config:            cfg,
 				Registry:          newClient(t, reg),
 			})
 			if err != nil {
@@ -433,8 +443,14 @@ func checkSkips(t *testing.T, got []promote.Skip, want []wantSkip) {
 
 func checkErrors(t *testing.T, got []promote.Error, want []wantError) {
 	t.Helper()
+	checkReported(t, "error", got, want)
+}
+
+// checkReported compares a plan's errors or warnings (what names them) with the case's.
+func checkReported(t *testing.T, what string, got []promote.Error, want []wantError) {
+	t.Helper()
 	if len(got) != len(want) {
-		t.Errorf("%d error(s), want %d:", len(got), len(want))
+		t.Errorf("%d %s(s), want %d:", len(got), what, len(want))
 		for _, e := range got {
 			t.Errorf("  got %+v", e)
 		}
@@ -442,11 +458,11 @@ func checkErrors(t *testing.T, got []promote.Error, want []wantError) {
 	for i := range min(len(got), len(want)) {
 		g, w := got[i], want[i]
 		if g.File != w.File || g.Line != w.Line || g.Chart != w.Chart {
-			t.Errorf("error %d = %+v, want file %q line %d chart %q", i, g, w.File, w.Line, w.Chart)
+			t.Errorf("%s %d = %+v, want file %q line %d chart %q", what, i, g, w.File, w.Line, w.Chart)
 		}
 		for _, m := range w.Mentions {
 			if !strings.Contains(g.Message, m) {
-				t.Errorf("error %d (%s) does not mention %q", i, g.String(), m)
+				t.Errorf("%s %d (%s) does not mention %q", what, i, g.String(), m)
 			}
 		}
 	}
