@@ -38,6 +38,9 @@ type Pos struct {
 	Line, Column int
 }
 
+// String writes the position as "line:column".
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+
 // Setting is one field a rule sets, with where it is written.
 type Setting[T any] struct {
 	Value T

@@ -21,6 +21,9 @@ type decoder struct {
 	dir  string
 	t    *tree
 	errs Errors
+	// partial is set when the schema has found problems: checks of the whole file
+	// (a rule that sets nothing, settings without effect) are then left out.
+	partial bool
 }
 
 // The keys of a rule that set something, as opposed to choosing what the rule applies to.
@@ -31,6 +34,9 @@ func (d *decoder) fail(loc []string, format string, args ...any) {
 }
 
 func (d *decoder) pos(loc []string) Pos { return d.t.posOf(loc) }
+
+// keyPos is where a setting is written: its key, the line a person looks for.
+func (d *decoder) keyPos(loc []string) Pos { return d.t.keyPosOf(loc) }
 
 func child(loc []string, tokens ...string) []string {
 	return append(append([]string(nil), loc...), tokens...)
@@ -44,7 +50,9 @@ func (d *decoder) decode() []Rule {
 		m, _ := item.(map[string]any)
 		rules = append(rules, d.rule(i, m))
 	}
-	d.crossCheck(rules)
+	if !d.partial {
+		d.crossCheck(rules)
+	}
 	return rules
 }
 
@@ -57,7 +65,7 @@ func (d *decoder) rule(i int, m map[string]any) Rule {
 			sets = true
 		}
 	}
-	if !sets {
+	if !sets && !d.partial {
 		d.fail(loc, "the rule sets nothing: add one of %s, or remove it", quoteList(ruleSettings))
 	}
 	for j, p := range strings_(m["charts"]) {
@@ -85,7 +93,7 @@ func (d *decoder) rule(i int, m map[string]any) Rule {
 		if _, err := version.ParseConstraint(s); err != nil {
 			d.fail(at, "%v", err)
 		} else {
-			r.Constraint = &Setting[string]{Value: strings.TrimSpace(s), Pos: d.pos(at)}
+			r.Constraint = &Setting[string]{Value: strings.TrimSpace(s), Pos: d.keyPos(at)}
 		}
 	}
 	if s, ok := m["minimumReleaseAge"].(string); ok {
@@ -93,21 +101,21 @@ func (d *decoder) rule(i int, m map[string]any) Rule {
 		if age, err := ParseDuration(s); err != nil {
 			d.fail(at, "%v", err)
 		} else {
-			r.MinimumReleaseAge = &Setting[time.Duration]{Value: age, Pos: d.pos(at)}
+			r.MinimumReleaseAge = &Setting[time.Duration]{Value: age, Pos: d.keyPos(at)}
 		}
 	}
 	if s, ok := m["onMissingTimestamp"].(string); ok {
-		r.OnMissingTimestamp = &Setting[MissingTimestamp]{Value: MissingTimestamp(s), Pos: d.pos(child(loc, "onMissingTimestamp"))}
+		r.OnMissingTimestamp = &Setting[MissingTimestamp]{Value: MissingTimestamp(s), Pos: d.keyPos(child(loc, "onMissingTimestamp"))}
 	}
 	if list, ok := m["releaseTime"].([]any); ok {
 		sources := make([]TimeSource, 0, len(list))
 		for _, s := range strings_(list) {
 			sources = append(sources, TimeSource(s))
 		}
-		r.ReleaseTime = &Setting[[]TimeSource]{Value: sources, Pos: d.pos(child(loc, "releaseTime"))}
+		r.ReleaseTime = &Setting[[]TimeSource]{Value: sources, Pos: d.keyPos(child(loc, "releaseTime"))}
 	}
 	if b, ok := m["ignore"].(bool); ok {
-		r.Ignore = &Setting[bool]{Value: b, Pos: d.pos(child(loc, "ignore"))}
+		r.Ignore = &Setting[bool]{Value: b, Pos: d.keyPos(child(loc, "ignore"))}
 	}
 	if v, ok := m["verify"].(map[string]any); ok {
 		r.Verify = d.verify(child(loc, "verify"), v)
@@ -118,7 +126,7 @@ func (d *decoder) rule(i int, m map[string]any) Rule {
 func (d *decoder) verify(loc []string, m map[string]any) *Verify {
 	v := &Verify{}
 	if b, ok := m["required"].(bool); ok {
-		v.Required = &Setting[bool]{Value: b, Pos: d.pos(child(loc, "required"))}
+		v.Required = &Setting[bool]{Value: b, Pos: d.keyPos(child(loc, "required"))}
 	}
 	if s, ok := m["signatureRepository"].(string); ok {
 		at := child(loc, "signatureRepository")
@@ -126,7 +134,7 @@ func (d *decoder) verify(loc []string, m map[string]any) *Verify {
 		if err != nil {
 			d.fail(at, "signature repository: %v", err)
 		} else {
-			v.SignatureRepository = &Setting[string]{Value: repo, Pos: d.pos(at)}
+			v.SignatureRepository = &Setting[string]{Value: repo, Pos: d.keyPos(at)}
 		}
 	}
 	if list, ok := m["providers"].([]any); ok {
@@ -136,7 +144,7 @@ func (d *decoder) verify(loc []string, m map[string]any) *Verify {
 			p, _ := item.(map[string]any)
 			providers = append(providers, d.provider(child(at, strconv.Itoa(i)), p))
 		}
-		v.Providers = &Setting[[]Provider]{Value: providers, Pos: d.pos(at)}
+		v.Providers = &Setting[[]Provider]{Value: providers, Pos: d.keyPos(at)}
 	}
 	return v
 }
@@ -215,7 +223,7 @@ func (d *decoder) regexp(loc []string, v any) string {
 		return s
 	}
 	if !strings.HasPrefix(s, "^") {
-		d.fail(loc, "%q must start with ^: unanchored, it matches any identity that merely contains it", s)
+		d.fail(loc, "%s must start with ^: unanchored, it matches any identity that merely contains it", s)
 	}
 	return s
 }

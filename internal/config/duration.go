@@ -40,8 +40,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		switch unit {
 		case "d":
 			days, err := strconv.ParseFloat(number, 64)
-			if err != nil || days > float64(1<<63-1)/float64(24*time.Hour) {
+			if err != nil {
 				return 0, fmt.Errorf("duration %q: %q is not a number of days", s, number)
+			}
+			if days > float64(1<<63-1)/float64(24*time.Hour) {
+				return 0, fmt.Errorf("duration %q is too long", s)
 			}
 			part = time.Duration(days * float64(24*time.Hour))
 		case "":

@@ -142,14 +142,26 @@ func Parse(file string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if errs := v.validate(file, t); len(errs) > 0 {
-		return nil, errs
-	}
-	d := &decoder{file: file, dir: filepath.Dir(file), t: t}
+	// The decoder runs even when the schema finds problems, so that one run reports every
+	// problem; it checks only values of the right type, and leaves out the checks of the
+	// file as a whole, which a schema problem can make misleading.
+	schemaErrs := v.validate(file, t)
+	d := &decoder{file: file, dir: filepath.Dir(file), t: t, partial: len(schemaErrs) > 0}
 	rules := d.decode()
-	if len(d.errs) > 0 {
-		d.errs.sort()
-		return nil, d.errs
+	// Where both found a problem with one value, the decoder's message is the more precise.
+	decoded := map[string]bool{}
+	for _, e := range d.errs {
+		decoded[e.Path+"\x00"+e.Pos.String()] = true
+	}
+	errs := d.errs
+	for _, e := range schemaErrs {
+		if !decoded[e.Path+"\x00"+e.Pos.String()] {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		errs.sort()
+		return nil, dedupe(errs)
 	}
 	return &Config{File: file, Name: filepath.ToSlash(file), Rules: rules}, nil
 }

@@ -101,7 +101,7 @@ func (v *validator) collect(file string, t *tree, e *jsonschema.ValidationError,
 		keys := presentKeys(t.value, loc)
 		at(fmt.Sprintf("holds %d providers in one list item: write %s as separate items, each starting with \"- \"", k.Got, strings.Join(quoteAll(keys), " and ")))
 	case *kind.Type:
-		at(fmt.Sprintf("expected %s, not %s%s", typeNames(k.Want), article(k.Got), typeHint(loc, k.Want)))
+		at(fmt.Sprintf("expected %s, not %s%s", typeNames(k.Want), article(k.Got), typeHint(loc, k.Want, k.Got)))
 	case *kind.Enum:
 		want := make([]string, len(k.Want))
 		for i, w := range k.Want {
@@ -239,26 +239,29 @@ func article(jsonType string) string {
 	return jsonType
 }
 
-// listExamples show, per key, what a list there looks like.
-var listExamples = map[string]string{
-	"rules":        "- charts: [\"ghcr.io/acme/charts/*\"]",
-	"charts":       "[\"ghcr.io/acme/charts/*\"]",
-	"applications": "[\"*-production\"]",
-	"releaseTime":  "[tlog, created]",
-	"providers":    "- cosign: {publicKeys: [keys/cosign.pub]}",
-	"publicKeys":   "[keys/cosign.pub]",
+// listHints show, per key, what a list there looks like.
+var listHints = map[string]string{
+	"rules":        `: write each rule as a list item starting with "- ", e.g. "- charts: [ghcr.io/acme/charts/*]"`,
+	"charts":       `, e.g. charts: ["ghcr.io/acme/charts/*"]`,
+	"applications": `, e.g. applications: ["*-production"]`,
+	"releaseTime":  `, e.g. releaseTime: [tlog, created]`,
+	"providers":    `: write each provider as a list item starting with "- ", e.g. "- cosign: {publicKeys: [keys/cosign.pub]}"`,
+	"publicKeys":   `, e.g. publicKeys: [keys/cosign.pub]`,
 }
 
 // typeHint shows the shape expected where people most often get it wrong.
-func typeHint(loc []string, want []string) string {
+func typeHint(loc []string, want []string, got string) string {
+	scalar := got == "number" || got == "integer" || got == "boolean"
 	switch {
-	case slices.Contains(want, "array") && listExamples[last(loc)] != "":
-		return ", e.g. " + last(loc) + ": " + listExamples[last(loc)]
+	case slices.Contains(want, "array") && listHints[last(loc)] != "":
+		return listHints[last(loc)]
 	case slices.Contains(want, "array"):
-		return ": write [a, b] or one \"- item\" per line"
-	case slices.Contains(want, "string") && last(loc) == "constraint":
-		return ": quote it, e.g. constraint: \"~1.2\""
-	case slices.Contains(want, "string"):
+		return `: write [a, b], or one "- item" per line`
+	case slices.Contains(want, "string") && scalar && last(loc) == "minimumReleaseAge":
+		return ": write it with a unit, e.g. minimumReleaseAge: 72h"
+	case slices.Contains(want, "string") && scalar && last(loc) == "constraint":
+		return `: quote it, e.g. constraint: "~1.2"`
+	case slices.Contains(want, "string") && scalar:
 		return ": quote it"
 	}
 	return ""

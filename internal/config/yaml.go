@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -20,6 +21,9 @@ type tree struct {
 	// for a mapping entry, its key's node.
 	values map[string]*yaml.Node
 	keys   map[string]*yaml.Node
+	// budget is how many more values convert may produce: aliases of aliases can make a
+	// small file stand for billions of values.
+	budget int
 }
 
 // locSep joins the tokens of an instance location; it cannot occur in a YAML key a person
@@ -67,7 +71,7 @@ func readTree(file string, data []byte) (*tree, error) {
 		line, msg := manifest.YAMLErrorLine(data, err)
 		return nil, Errors{{File: file, Pos: Pos{Line: line}, Message: "not valid YAML: " + msg}}
 	}
-	t := &tree{values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
+	t := &tree{values: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, budget: maxValues}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
@@ -83,6 +87,9 @@ func readTree(file string, data []byte) (*tree, error) {
 	return t, nil
 }
 
+// maxValues bounds the values a config file may stand for, aliases expanded.
+const maxValues = 100_000
+
 // maxDepth bounds the nesting convert follows: a config is a few levels deep, and a
 // hostile file of aliases must not take the loader down.
 const maxDepth = 32
@@ -90,7 +97,13 @@ const maxDepth = 32
 func (t *tree) convert(file string, n *yaml.Node, loc []string, errs *Errors, depth int) any {
 	at := Pos{Line: n.Line, Column: n.Column}
 	if depth > maxDepth {
-		*errs = append(*errs, &Error{File: file, Pos: at, Message: "nested too deeply (or through aliases that refer to each other)"})
+		*errs = append(*errs, &Error{File: file, Pos: at, Path: yamlPath(loc), Message: "nested too deeply (or through aliases that refer to each other)"})
+		return nil
+	}
+	if t.budget--; t.budget < 0 {
+		if t.budget == -1 {
+			*errs = append(*errs, &Error{File: file, Pos: at, Path: yamlPath(loc), Message: fmt.Sprintf("stands for more than %d values (aliases of aliases?): a config file is a few rules", maxValues)})
+		}
 		return nil
 	}
 	t.values[locKey(loc)] = n
@@ -103,15 +116,15 @@ func (t *tree) convert(file string, n *yaml.Node, loc []string, errs *Errors, de
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
-				*errs = append(*errs, &Error{File: file, Pos: Pos{Line: k.Line, Column: k.Column}, Message: "a key must be a plain name, not a " + kindName(k)})
+				*errs = append(*errs, &Error{File: file, Pos: Pos{Line: k.Line, Column: k.Column}, Path: yamlPath(loc), Message: "a key must be a plain name, not a " + kindName(k)})
 				continue
 			}
 			if k.Value == "<<" && k.ShortTag() == "!!merge" {
-				*errs = append(*errs, &Error{File: file, Pos: Pos{Line: k.Line, Column: k.Column}, Message: "merge keys (<<) are not supported: write the keys out, or repeat the rule"})
+				*errs = append(*errs, &Error{File: file, Pos: Pos{Line: k.Line, Column: k.Column}, Path: yamlPath(loc), Message: "merge keys (<<) are not supported: write the keys out, or repeat the rule"})
 				continue
 			}
 			if prev := first[k.Value]; prev != nil {
-				*errs = append(*errs, &Error{File: file, Pos: Pos{Line: k.Line, Column: k.Column}, Message: "key " + strconv.Quote(k.Value) + " appears twice in one mapping (first at line " + strconv.Itoa(prev.Line) + "): keep one"})
+				*errs = append(*errs, &Error{File: file, Pos: Pos{Line: k.Line, Column: k.Column}, Path: yamlPath(loc), Message: "key " + strconv.Quote(k.Value) + " appears twice in one mapping (first at line " + strconv.Itoa(prev.Line) + "): keep one"})
 				continue
 			}
 			first[k.Value] = k
