@@ -61,6 +61,8 @@ func outcomeText(p painter, o *promote.Outcome) string {
 		return fmt.Sprintf("%s → %s %s", p.red(o.From), p.green(o.To), p.dim(shortDigest(o.Digest)))
 	case "error":
 		return p.red("error: ") + o.Reason
+	case "up to date":
+		return o.Reason // which says so itself
 	}
 	return o.Result + ": " + o.Reason
 }
