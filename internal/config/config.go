@@ -98,7 +98,7 @@ const (
 	Created TimeSource = "created"
 )
 
-// DefaultReleaseTime is the order of trust used when no rule sets releaseTime.
+// defaultReleaseTime is the order of trust used when no rule sets releaseTime.
 var defaultReleaseTime = []TimeSource{TransparencyLog, Created}
 
 // DefaultReleaseTime returns the time sources used when no rule sets releaseTime, most
