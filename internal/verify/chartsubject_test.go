@@ -16,7 +16,7 @@ import (
 
 // chartSubject reads the chart manifest at HOST/repository:tag the way resolution hands
 // a version to verification: its descriptor as resolved and the manifest as read.
-func chartSubject(t *testing.T, reg *testenv.Registry, repository, tag string) verify.Subject {
+func chartSubject(t testing.TB, reg *testenv.Registry, repository, tag string) verify.Subject {
 	t.Helper()
 	desc, raw, err := oras.FetchBytes(context.Background(), reg.Repository(t, repository), tag, oras.DefaultFetchBytesOptions)
 	if err != nil {
@@ -31,7 +31,7 @@ func chartSubject(t *testing.T, reg *testenv.Registry, repository, tag string) v
 
 // registryStores is the production Stores, chart-promoter's registry client, trusting
 // reg's CA and giving up on the first failed request so fault tests stay fast.
-func registryStores(t *testing.T, reg *testenv.Registry) verify.Stores {
+func registryStores(t testing.TB, reg *testenv.Registry) verify.Stores {
 	t.Helper()
 	c, err := registry.New(registry.WithRootCAs(reg.CertPool), registry.WithRetry(0, time.Millisecond, time.Millisecond))
 	if err != nil {

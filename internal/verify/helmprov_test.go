@@ -22,7 +22,7 @@ import (
 
 // newPGPKey generates an OpenPGP key the way `gpg --quick-gen-key` would, but Ed25519 so
 // that a test does not wait for RSA primes.
-func newPGPKey(t *testing.T, name, email string) *openpgp.Entity {
+func newPGPKey(t testing.TB, name, email string) *openpgp.Entity {
 	t.Helper()
 	e, err := openpgp.NewEntity(name, "", email, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
 	if err != nil {
@@ -33,7 +33,7 @@ func newPGPKey(t *testing.T, name, email string) *openpgp.Entity {
 
 // writeKeyring writes the public halves of keys as a keyring file, binary like
 // `gpg --export` or armored like `gpg --export --armor`.
-func writeKeyring(t *testing.T, armored bool, keys ...*openpgp.Entity) string {
+func writeKeyring(t testing.TB, armored bool, keys ...*openpgp.Entity) string {
 	t.Helper()
 	var buf bytes.Buffer
 	var w io.WriteCloser = nopCloser{&buf}
@@ -61,7 +61,7 @@ func writeKeyring(t *testing.T, armored bool, keys ...*openpgp.Entity) string {
 
 // signArchive clear-signs a packaged chart with Helm's own Signatory, as
 // `helm package --sign` does, and returns the provenance file.
-func signArchive(t *testing.T, key *openpgp.Entity, archivePath string) []byte {
+func signArchive(t testing.TB, key *openpgp.Entity, archivePath string) []byte {
 	t.Helper()
 	prov, err := (&provenance.Signatory{Entity: key}).ClearSign(archivePath)
 	if err != nil {
@@ -74,7 +74,7 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

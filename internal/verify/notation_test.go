@@ -40,7 +40,7 @@ type testCert struct {
 }
 
 // newTestCA makes a self-signed root CA of the kind notation accepts in a trust store.
-func newTestCA(t *testing.T, name pkix.Name) testCert {
+func newTestCA(t testing.TB, name pkix.Name) testCert {
 	t.Helper()
 	return makeCert(t, &x509.Certificate{
 		Subject:               name,
@@ -51,7 +51,7 @@ func newTestCA(t *testing.T, name pkix.Name) testCert {
 }
 
 // issueSigningCert makes a code-signing leaf certificate for subject, issued by ca.
-func issueSigningCert(t *testing.T, ca testCert, subject pkix.Name) testCert {
+func issueSigningCert(t testing.TB, ca testCert, subject pkix.Name) testCert {
 	t.Helper()
 	return makeCert(t, &x509.Certificate{
 		Subject:               subject,
@@ -61,7 +61,7 @@ func issueSigningCert(t *testing.T, ca testCert, subject pkix.Name) testCert {
 	}, &ca)
 }
 
-func makeCert(t *testing.T, tmpl *x509.Certificate, issuer *testCert) testCert {
+func makeCert(t testing.TB, tmpl *x509.Certificate, issuer *testCert) testCert {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -95,7 +95,7 @@ func subjectName(cn string) pkix.Name {
 
 // writeTrustStore lays out a notation trust store holding cas as the named CA store
 // name: x509/ca/NAME/*.pem, as `notation cert add --type ca --store NAME` does.
-func writeTrustStore(t *testing.T, name string, cas ...*x509.Certificate) string {
+func writeTrustStore(t testing.TB, name string, cas ...*x509.Certificate) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "truststore")
 	dir := filepath.Join(root, "x509", "ca", name)
@@ -113,7 +113,7 @@ func writeTrustStore(t *testing.T, name string, cas ...*x509.Certificate) string
 
 // notationSign signs HOST/repository@digest with notation-go's signer and pushes the
 // signature as a referrer, as `notation sign` does.
-func notationSign(t *testing.T, reg *testenv.Registry, repository, digest string, by testCert, chain []*x509.Certificate, mediaType string) {
+func notationSign(t testing.TB, reg *testenv.Registry, repository, digest string, by testCert, chain []*x509.Certificate, mediaType string) {
 	t.Helper()
 	s, err := signer.NewGenericSigner(by.key, append([]*x509.Certificate{by.cert}, chain...))
 	if err != nil {
