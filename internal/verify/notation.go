@@ -256,6 +256,13 @@ func (p *notationProvider) Verify(ctx context.Context, stores Stores, subject Su
 	var undecided error
 	for _, sig := range sigs {
 		envelope, mediaType, err := notationEnvelope(ctx, store, sig)
+		var malformed notationMalformedError
+		if errors.As(err, &malformed) {
+			// Whoever can push to the repository can attach junk: it is not a
+			// signature, and must not stop a real one from being checked.
+			reasons = append(reasons, fmt.Sprintf("signature %s: %v", sig.Digest, err))
+			continue
+		}
 		if err != nil {
 			return Result{}, fmt.Errorf("read Notation signature %s of %s: %w", sig.Digest, ref, err)
 		}
@@ -370,9 +377,18 @@ func notationNotFound(err error) bool {
 	return errors.Is(err, errdef.ErrNotFound) || errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound
 }
 
+// notationMalformedError says a referrer is not a well-formed Notation signature; unlike
+// a registry failure, that is a fact about the signature.
+type notationMalformedError struct{ reason string }
+
+func (e notationMalformedError) Error() string { return e.reason }
+
 // notationEnvelope reads a signature manifest and the one envelope (JWS or COSE) it
 // carries, as notation-go's registry client does.
 func notationEnvelope(ctx context.Context, store Store, sig ocispec.Descriptor) ([]byte, string, error) {
+	if sig.Size > notationMaxManifestBytes {
+		return nil, "", notationMalformedError{fmt.Sprintf("its manifest is %d bytes, more than the %d MiB a signature manifest may be", sig.Size, notationMaxManifestBytes>>20)}
+	}
 	raw, err := notationFetch(ctx, store, sig, notationMaxManifestBytes)
 	if err != nil {
 		return nil, "", err
@@ -384,11 +400,14 @@ func notationEnvelope(ctx context.Context, store Store, sig ocispec.Descriptor) 
 		Blobs  []ocispec.Descriptor `json:"blobs"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, "", fmt.Errorf("signature manifest: %w", err)
+		return nil, "", notationMalformedError{fmt.Sprintf("its manifest is not JSON: %v", err)}
 	}
 	blobs := append(m.Layers, m.Blobs...)
 	if len(blobs) != 1 {
-		return nil, "", fmt.Errorf("a signature manifest carries one envelope, this one %d", len(blobs))
+		return nil, "", notationMalformedError{fmt.Sprintf("a signature manifest carries one envelope, this one %d", len(blobs))}
+	}
+	if blobs[0].Size > notationMaxEnvelopeBytes {
+		return nil, "", notationMalformedError{fmt.Sprintf("its envelope is %d bytes, more than the %d MiB an envelope may be", blobs[0].Size, notationMaxEnvelopeBytes>>20)}
 	}
 	envelope, err := notationFetch(ctx, store, blobs[0], notationMaxEnvelopeBytes)
 	if err != nil {

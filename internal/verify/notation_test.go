@@ -23,6 +23,7 @@ import (
 	notationregistry "github.com/notaryproject/notation-go/registry"
 	"github.com/notaryproject/notation-go/signer"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
 
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
 	"github.com/chart-promoter/chart-promoter/internal/verify"
@@ -147,6 +148,26 @@ func notationSignAs(t *testing.T, reg *testenv.Registry, repository string, sign
 	}
 }
 
+// attachJunkSignature attaches to subject a referrer that claims to be a Notation
+// signature but carries two blobs, as anyone who can push to the repository could.
+func attachJunkSignature(t testing.TB, reg *testenv.Registry, repository string, subject ocispec.Descriptor) {
+	t.Helper()
+	ctx := context.Background()
+	repo := reg.Repository(t, repository)
+	var layers []ocispec.Descriptor
+	for _, junk := range []string{"junk one", "junk two"} {
+		desc, err := oras.PushBytes(ctx, repo, jwsMediaType, []byte(junk))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers = append(layers, desc)
+	}
+	_, err := oras.PackManifest(ctx, repo, oras.PackManifestVersion1_1, "application/vnd.cncf.notary.signature", oras.PackManifestOptions{Subject: &subject, Layers: layers})
+	if err != nil {
+		t.Fatalf("attach junk to %s: %v", subject.Digest, err)
+	}
+}
+
 func certFingerprint(c *x509.Certificate) string {
 	sum := sha256.Sum256(c.Raw)
 	return hex.EncodeToString(sum[:])
@@ -205,6 +226,25 @@ func TestNotationDecidesByTrustPolicyAndTrustStore(t *testing.T) {
 			name: "a chart with an untrusted and a trusted signature passes on the trusted one",
 			push: signedBy("1.2.0", jwsMediaType, impostor, publisher),
 			want: verify.Result{Provider: "notation", Identity: publisherIdentity, KeyID: certFingerprint(publisher.cert)},
+		},
+		{
+			name: "a junk referrer beside a trusted signature does not stop it from passing",
+			push: func(t *testing.T) string {
+				digest := reg.PushChart(t, "charts", "webapp", "1.2.1")
+				attachJunkSignature(t, reg, repository, chartSubject(t, reg, repository, "1.2.1").Descriptor)
+				notationSign(t, reg, repository, digest, publisher, []*x509.Certificate{acme.cert}, jwsMediaType)
+				return "1.2.1"
+			},
+			want: verify.Result{Provider: "notation", Identity: publisherIdentity, KeyID: certFingerprint(publisher.cert)},
+		},
+		{
+			name: "a chart with only a junk referrer is rejected, saying why it is no signature",
+			push: func(t *testing.T) string {
+				tag := signedBy("1.2.2", jwsMediaType)(t)
+				attachJunkSignature(t, reg, repository, chartSubject(t, reg, repository, tag).Descriptor)
+				return tag
+			},
+			wantReason: []string{"carries one envelope, this one 2"},
 		},
 		{
 			name:       "an unsigned chart is rejected",
