@@ -1,11 +1,13 @@
 package testenv
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/registry"
 )
@@ -33,8 +35,18 @@ func WithAnnotations(a map[string]string) ChartOption {
 // (HOST/name if repoPath is empty) and returns the manifest digest.
 func (r *Registry) PushChart(tb testing.TB, repoPath, name, version string, opts ...ChartOption) string {
 	tb.Helper()
-	// Like "helm push", Helm's client stores a version containing '+'
-	// under a tag with '_' instead; that mapping is left to Helm on purpose.
+	data, err := os.ReadFile(PackageChart(tb, name, version, opts...))
+	if err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	return r.PushChartArchive(tb, repoPath, data, nil)
+}
+
+// PackageChart packages chart name at version with Helm's chartutil.Save, as
+// `helm package` does, and returns the archive's path: name-version.tgz in a
+// temporary directory, the name a provenance file lists the archive under.
+func PackageChart(tb testing.TB, name, version string, opts ...ChartOption) string {
+	tb.Helper()
 	meta := &chart.Metadata{
 		APIVersion:  chart.APIVersionV2,
 		Name:        name,
@@ -60,20 +72,36 @@ func (r *Registry) PushChart(tb testing.TB, repoPath, name, version string, opts
 	if err != nil {
 		tb.Fatalf("testenv: package chart %s-%s: %v", name, version, err)
 	}
-	data, err := os.ReadFile(archive)
-	if err != nil {
-		tb.Fatalf("testenv: %v", err)
-	}
+	return archive
+}
 
+// PushChartArchive pushes a packaged chart with Helm's registry client to
+// oci://HOST/repoPath/NAME:VERSION (HOST/NAME if repoPath is empty), NAME and
+// VERSION read from the archive's Chart.yaml, and returns the manifest digest.
+// A non-empty prov becomes the manifest's provenance layer, as `helm push` does
+// with the NAME-VERSION.tgz.prov file beside the archive. Nothing checks that
+// prov signs this archive: tests push mismatched pairs on purpose.
+func (r *Registry) PushChartArchive(tb testing.TB, repoPath string, archive, prov []byte) string {
+	tb.Helper()
+	ch, err := loader.LoadArchive(bytes.NewReader(archive))
+	if err != nil {
+		tb.Fatalf("testenv: load chart archive: %v", err)
+	}
 	client, err := r.helmClient()
 	if err != nil {
 		tb.Fatalf("testenv: helm registry client: %v", err)
 	}
-	ref := r.Host + "/" + name + ":" + version
+	// Like "helm push", Helm's client stores a version containing '+'
+	// under a tag with '_' instead; that mapping is left to Helm on purpose.
+	ref := r.Host + "/" + ch.Name() + ":" + ch.Metadata.Version
 	if repoPath != "" {
-		ref = r.Host + "/" + repoPath + "/" + name + ":" + version
+		ref = r.Host + "/" + repoPath + "/" + ch.Name() + ":" + ch.Metadata.Version
 	}
-	result, err := client.Push(data, ref)
+	var opts []registry.PushOption
+	if len(prov) > 0 {
+		opts = append(opts, registry.PushOptProvData(prov))
+	}
+	result, err := client.Push(archive, ref, opts...)
 	if err != nil {
 		tb.Fatalf("testenv: helm push %s: %v", ref, err)
 	}
