@@ -29,6 +29,8 @@ import (
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 	"oras.land/oras-go/v2/registry/remote/retry"
+
+	"github.com/chart-promoter/chart-promoter/internal/verify"
 )
 
 // Media types of a Helm chart stored in an OCI registry.
@@ -65,6 +67,10 @@ type Client struct {
 	mu      sync.Mutex
 	// layouts caches opened OCI layout mirrors: reading index.json once per repository.
 	layouts map[string]target
+	// stores caches the repositories opened for signature checks (see Open); its own
+	// lock, because opening a layout mirror takes mu.
+	storesMu sync.Mutex
+	stores   map[string]verify.Store
 }
 
 // New returns a Client configured by opts.

@@ -14,16 +14,28 @@ import (
 // mirrors and credentials, for the signature checks of package verify. The store serves
 // the OCI 1.1 referrers API where the repository is remote; oras-go falls back to the
 // referrers tag scheme (sha256-<hex>) when the registry does not serve the API.
+//
+// Stores are kept per repository for the client's life: oras-go learns on the first
+// referrers call whether the registry serves the API, and a new store would ask again.
 func (c *Client) Open(ctx context.Context, repository string) (verify.Store, error) {
+	c.storesMu.Lock()
+	defer c.storesMu.Unlock()
+	if s, ok := c.stores[repository]; ok {
+		return s, nil
+	}
 	repo, where, err := c.repository(repository)
 	if err != nil {
 		return nil, c.secrets.redact(err)
 	}
-	s := &store{c: c, repo: repo, where: where}
+	var out verify.Store = &store{c: c, repo: repo, where: where}
 	if lister, ok := repo.(registry.ReferrerLister); ok {
-		return &referrerStore{store: s, lister: lister}, nil
+		out = &referrerStore{store: out.(*store), lister: lister}
 	}
-	return s, nil
+	if c.stores == nil {
+		c.stores = map[string]verify.Store{}
+	}
+	c.stores[repository] = out
+	return out, nil
 }
 
 // store adds the client's error wording and redaction to a repository.
