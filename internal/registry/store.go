@@ -61,6 +61,23 @@ func (s *store) Fetch(ctx context.Context, target ocispec.Descriptor) (io.ReadCl
 	return rc, nil
 }
 
+// FetchReference reads a tag's manifest in one request where the repository is remote (a
+// GET by tag), and in two (resolve, then fetch) where it is an OCI layout on disk.
+func (s *store) FetchReference(ctx context.Context, reference string) (ocispec.Descriptor, io.ReadCloser, error) {
+	var desc ocispec.Descriptor
+	var rc io.ReadCloser
+	var err error
+	if rf, ok := s.repo.(registry.ReferenceFetcher); ok {
+		desc, rc, err = rf.FetchReference(ctx, reference)
+	} else if desc, err = s.repo.Resolve(ctx, reference); err == nil {
+		rc, err = s.repo.Fetch(ctx, desc)
+	}
+	if err != nil {
+		return desc, nil, s.c.secrets.redact(s.c.describe(ctx, err, "fetch manifest "+reference+" of", s.where))
+	}
+	return desc, rc, nil
+}
+
 // referrerStore is a store whose repository lists referrers.
 type referrerStore struct {
 	*store
@@ -75,4 +92,7 @@ func (s *referrerStore) Referrers(ctx context.Context, desc ocispec.Descriptor, 
 	return nil
 }
 
-var _ verify.Stores = (*Client)(nil)
+var (
+	_ verify.Stores           = (*Client)(nil)
+	_ verify.ReferenceFetcher = (*store)(nil)
+)

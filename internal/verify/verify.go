@@ -28,6 +28,17 @@ type Subject struct {
 	// Manifest is the chart's image manifest as read; its layers include the chart archive and,
 	// when the publisher made one, the Helm provenance file.
 	Manifest ocispec.Manifest
+	// SignatureRepository, when set, is where the signatures are kept instead of Chart (a
+	// rule's signatureRepository). Policy.Verify fills it in from its own field.
+	SignatureRepository string
+}
+
+// SignatureRepositoryOrChart is the repository a provider looks for signatures in.
+func (s Subject) SignatureRepositoryOrChart() string {
+	if s.SignatureRepository != "" {
+		return s.SignatureRepository
+	}
+	return s.Chart
 }
 
 // Store is read access to one repository: what every provider needs of a registry.
@@ -38,6 +49,14 @@ type Store interface {
 	Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error)
 	// Fetch reads the content a descriptor names. Callers verify size and digest.
 	Fetch(ctx context.Context, target ocispec.Descriptor) (io.ReadCloser, error)
+}
+
+// ReferenceFetcher is what a Store may also implement to read a tag's manifest in one
+// request, where Resolve and Fetch take two: signature lookups by tag (cosign's
+// sha256-<hex>.sig) are on the path of every verified version, and the registry may count
+// each request.
+type ReferenceFetcher interface {
+	FetchReference(ctx context.Context, reference string) (ocispec.Descriptor, io.ReadCloser, error)
 }
 
 // Stores opens repositories by name (host[:port]/path/name), through the same mirrors and
@@ -113,6 +132,9 @@ type Policy struct {
 func (p Policy) Verify(ctx context.Context, stores Stores, subject Subject) (Result, error) {
 	if len(p.Providers) == 0 {
 		return Result{}, errors.New("verify: no providers configured")
+	}
+	if subject.SignatureRepository == "" {
+		subject.SignatureRepository = p.SignatureRepository
 	}
 	var reasons []string
 	for _, prov := range p.Providers {
