@@ -25,6 +25,13 @@
 // Benchmarks that need large fleets push one chart per repository and then
 // use TagMany, which writes tags straight into the registry's storage.
 //
+// Distribution 3.1 does not serve the OCI 1.1 referrers API, so clients attach
+// signatures and other referrers through the referrers tag scheme
+// (sha256-<hex>). WithReferrersAPI and SetReferrersAPI put a thin handler in
+// front of it that serves GET /v2/<name>/referrers/<digest> as the
+// distribution spec v1.1 defines it, from the manifests' subject fields, so
+// tests take both paths; PushReferrer attaches an artifact to a manifest.
+//
 // One part is not Distribution's: the storage driver. Its inmemory driver
 // made a 500 x 1,000-tag fleet take ~25 s, so the registry stores into a
 // leaner in-memory driver that passes Distribution's driver conformance

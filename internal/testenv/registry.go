@@ -40,6 +40,7 @@ type Registry struct {
 	driver         *memDriver             // the server's storage, unwrapped, for TagMany
 	namespace      distribution.Namespace // a view of that storage, for TagMany
 	dir            string                 // scratch space that lives as long as the registry
+	referrers      *referrersAPI          // the referrers API handler, switched by SetReferrersAPI
 }
 
 // RegistryOption configures StartRegistry.
@@ -49,6 +50,7 @@ type registryConfig struct {
 	auth           string // "", "htpasswd" or "token"
 	user, password string
 	middlewares    []func(http.Handler) http.Handler
+	referrersAPI   bool
 }
 
 // WithBasicAuth makes the registry require HTTP basic auth for user and password, checked by Distribution's htpasswd access controller.
@@ -123,13 +125,23 @@ func StartRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 		}}
 	}
 
+	// A Namespace over the very same driver reads and writes the storage the
+	// server uses; it has no caches, so nothing goes stale. TagMany writes
+	// through it, the referrers API reads through it.
+	namespace, err := storage.NewRegistry(context.Background(), driver)
+	if err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+
 	app = handlers.NewApp(context.Background(), config)
 	mux := http.NewServeMux()
 	mux.Handle("/", app)
 	if cfg.auth == "token" {
 		mux.Handle(tokenPath, newTokenServer(cfg.user, cfg.password, ca.key))
 	}
-	var handler http.Handler = mux
+	referrers := &referrersAPI{namespace: namespace, next: mux}
+	referrers.on.Store(cfg.referrersAPI)
+	var handler http.Handler = referrers
 	for i := len(cfg.middlewares) - 1; i >= 0; i-- {
 		handler = cfg.middlewares[i](handler)
 	}
@@ -140,13 +152,6 @@ func StartRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}}
 	srv.StartTLS()
-
-	// A second Namespace over the very same driver writes into the storage
-	// the server reads; it has no caches, so nothing goes stale.
-	namespace, err := storage.NewRegistry(context.Background(), driver)
-	if err != nil {
-		tb.Fatalf("testenv: %v", err)
-	}
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = &tls.Config{RootCAs: pool}
@@ -161,6 +166,7 @@ func StartRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 		driver:    driver,
 		namespace: namespace,
 		dir:       dir,
+		referrers: referrers,
 	}
 	tb.Cleanup(transport.CloseIdleConnections)
 	return r
