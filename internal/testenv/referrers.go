@@ -87,18 +87,25 @@ func splitV2Path(path string) (name, endpoint, last string, ok bool) {
 }
 
 func (h *referrersAPI) serveReferrers(w http.ResponseWriter, req *http.Request, name, rawDigest string) {
-	// Authorization and "no such repository" are Distribution's to decide, exactly as for
-	// any read of the repository: ask it with a tag list request carrying the same
-	// credentials, and hand its refusal on as it is (a 401 then challenges for pull scope
-	// on this repository, which is what a referrers request needs).
+	subject, err := digest.Parse(rawDigest)
+	if err != nil {
+		writeRegistryError(w, http.StatusBadRequest, "DIGEST_INVALID", "invalid digest "+rawDigest)
+		return
+	}
+	// Authorization is Distribution's to decide, exactly as for any read of the
+	// repository: ask it with a manifest request for the subject carrying the same
+	// credentials, and hand a refusal on as it is (a 401 then challenges for pull scope on
+	// this repository, which is what a referrers request needs). Whether the subject is
+	// there does not matter: referrers may be pushed before what they refer to, or into
+	// another repository.
 	probe := req.Clone(req.Context())
 	probe.Method = http.MethodGet
-	probe.URL.Path = "/v2/" + name + "/tags/list"
+	probe.URL.Path = "/v2/" + name + "/manifests/" + subject.String()
 	probe.URL.RawQuery = ""
 	probe.RequestURI = ""
 	rec := httptest.NewRecorder()
 	h.next.ServeHTTP(rec, probe)
-	if rec.Code != http.StatusOK {
+	if rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden {
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
@@ -107,12 +114,11 @@ func (h *referrersAPI) serveReferrers(w http.ResponseWriter, req *http.Request, 
 		return
 	}
 
-	subject, err := digest.Parse(rawDigest)
-	if err != nil {
-		writeRegistryError(w, http.StatusBadRequest, "DIGEST_INVALID", "invalid digest "+rawDigest)
+	referrers, err := h.referrers(req.Context(), name, subject)
+	if errors.Is(err, errUnknownRepository) {
+		writeRegistryError(w, http.StatusNotFound, "NAME_UNKNOWN", "repository name not known to registry")
 		return
 	}
-	referrers, err := h.referrers(req.Context(), name, subject)
 	if err != nil {
 		writeRegistryError(w, http.StatusInternalServerError, "UNKNOWN", err.Error())
 		return
@@ -202,15 +208,18 @@ func (h *referrersAPI) referrers(ctx context.Context, name string, subject diges
 		return nil
 	})
 	if err != nil {
-		// A repository that exists but holds no manifest yet has no revisions directory.
+		// A repository no manifest was ever pushed to has no revisions directory.
 		var notFound storagedriver.PathNotFoundError
 		if errors.As(err, &notFound) {
-			return out, nil
+			return nil, errUnknownRepository
 		}
 		return nil, err
 	}
 	return out, nil
 }
+
+// errUnknownRepository is a repository that holds no manifest.
+var errUnknownRepository = errors.New("unknown repository")
 
 // putManifest passes a manifest push on to Distribution, and when the manifest has a
 // subject and Distribution stored it, answers with OCI-Subject: a registry that serves the
