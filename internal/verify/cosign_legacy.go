@@ -13,6 +13,8 @@ import (
 	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -201,7 +203,22 @@ func parseRekorBundle(raw string) (*tlog.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("logID is not hex: %v", err)
 	}
-	return tlog.NewEntry(body, b.Payload.IntegratedTime, b.Payload.LogIndex, logID, b.SignedEntryTimestamp, nil)
+	// A bundle's log entry says its kind and version; here only the body does.
+	var kind struct {
+		Kind       string `json:"kind"`
+		APIVersion string `json:"apiVersion"`
+	}
+	if err := json.Unmarshal(body, &kind); err != nil {
+		return nil, fmt.Errorf("body is not a Rekor entry: %v", err)
+	}
+	return tlog.ParseTransparencyLogEntry(&protorekor.TransparencyLogEntry{
+		LogIndex:          b.Payload.LogIndex,
+		LogId:             &protocommon.LogId{KeyId: logID},
+		KindVersion:       &protorekor.KindVersion{Kind: kind.Kind, Version: kind.APIVersion},
+		IntegratedTime:    b.Payload.IntegratedTime,
+		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: b.SignedEntryTimestamp},
+		CanonicalizedBody: body,
+	})
 }
 
 func (s *legacySignature) HasInclusionPromise() bool { return len(s.tlogEntries) > 0 }

@@ -14,12 +14,15 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/content/oci"
 
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
@@ -485,4 +488,49 @@ func TestNewCosignRefusesConfigThatCouldNotWork(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCosignReadsSignaturesFromAnOCILayoutMirror(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	key := testenv.NewCosignKey(t)
+	provider := newCosign(t, verify.CosignOptions{PublicKeys: []verify.PublicKey{{Name: "cosign.pub", PEM: key.PublicKeyPEM(t)}}})
+	v2, v3, unsigned := e.chart(t, "1.0.0"), e.chart(t, "1.0.1"), e.chart(t, "1.0.2")
+	e.reg.CosignSignV2(t, "charts/web", v2.Descriptor.Digest.String(), key)
+	e.reg.CosignSignV3(t, "charts/web", v3.Descriptor.Digest.String(), key)
+
+	// What `oras copy --to-oci-layout` leaves on disk for an air-gapped run: the charts, the
+	// .sig tag and the referrers tag (which brings the bundles along).
+	dir := t.TempDir()
+	store, err := oci.New(filepath.Join(dir, "acme", "charts", "web"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"1.0.0", "1.0.1", "1.0.2", referrersTag(v2) + ".sig", referrersTag(v3)} {
+		if _, err := oras.Copy(context.Background(), e.reg.Repository(t, "charts/web"), tag, store, tag, oras.DefaultCopyOptions); err != nil {
+			t.Fatalf("copy %s: %v", tag, err)
+		}
+	}
+	client, err := registry.New(registry.WithMirrors("ghcr.io=oci-layout:" + dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reg.Requests.Reset()
+	for _, s := range []verify.Subject{v2, v3} {
+		s.Chart = "ghcr.io/acme/charts/web"
+		if res, err := provider.Verify(context.Background(), client, s); err != nil || res.Identity != "cosign.pub" {
+			t.Errorf("%s from the layout: result %+v, error %v", s.Tag, res, err)
+		}
+	}
+	unsigned.Chart = "ghcr.io/acme/charts/web"
+	_, err = provider.Verify(context.Background(), client, unsigned)
+	wantRejected(t, err, "no cosign signature", "ghcr.io/acme/charts/web")
+	if n := e.reg.Requests.Count(nil); n != 0 {
+		t.Errorf("the registry was asked %d times; the mirror should have answered: %v", n, e.reg.Requests.All())
+	}
+}
+
+// referrersTag is the referrers tag scheme's tag for a subject's digest.
+func referrersTag(s verify.Subject) string {
+	return "sha256-" + s.Descriptor.Digest.Encoded()
 }
