@@ -534,3 +534,31 @@ func TestCosignReadsSignaturesFromAnOCILayoutMirror(t *testing.T) {
 func referrersTag(s verify.Subject) string {
 	return "sha256-" + s.Descriptor.Digest.Encoded()
 }
+
+func TestCosignKeylessWithoutTheLogTrustsTheTimestampAuthority(t *testing.T) {
+	t.Parallel()
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, f.registryOptions())
+			sigstore := testenv.NewSigstore(t)
+			provider := newCosign(t, verify.CosignOptions{
+				Identities:      []verify.Identity{{Issuer: githubIssuer, Subject: releaseWorkflow}},
+				TrustedRootFile: sigstore.WriteTrustedRoot(t, e.dir, "trusted_root.json"),
+				TransparencyLog: verify.TlogIgnored,
+			})
+			subject := e.chart(t, "1.0.0")
+			before := time.Now().Add(-time.Second)
+			f.sign(t, e.reg, "charts/web", subject.Descriptor.Digest.String(), sigstore.Identity(releaseWorkflow, githubIssuer))
+			res, err := e.verify(t, provider, subject)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			// The timestamp authority's time is when it signed, not the log's (five minutes
+			// ahead in the in-memory Sigstore).
+			if res.TlogTime == nil || res.TlogTime.Before(before) || res.TlogTime.After(time.Now().Add(time.Minute)) {
+				t.Errorf("time = %v, want the timestamp authority's (about %v)", res.TlogTime, before)
+			}
+		})
+	}
+}
