@@ -393,7 +393,7 @@ func (c *Cosign) tlogMissing(entity sgverify.SignedEntity) string {
 	if err == nil && len(entries) > 0 {
 		return ""
 	}
-	return "has no transparency log entry, and the rule requires one (transparencyLog)"
+	return "has no transparency log entry, and the rule requires one"
 }
 
 // keyMaterial is trust material holding one key, whatever key hint a signature gives:
