@@ -214,6 +214,9 @@ func (c *Cosign) Name() string { return "cosign" }
 // request for the .sig tag and one for its payload make the cheapest check, and they are
 // still the most common; v3 bundles are listed only when no v2 signature passed.
 func (c *Cosign) Verify(ctx context.Context, stores Stores, subject Subject) (Result, error) {
+	if err := subject.Descriptor.Digest.Validate(); err != nil {
+		return Result{}, fmt.Errorf("cosign: the version to verify has no valid digest: %w", err)
+	}
 	if subject.Descriptor.Digest.Algorithm() != digest.SHA256 {
 		return Result{}, &RejectedError{Provider: c.Name(), Reason: fmt.Sprintf("%s is not a sha256 digest, the only kind cosign signs", subject.Descriptor.Digest)}
 	}

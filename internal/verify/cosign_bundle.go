@@ -129,10 +129,7 @@ func orNothing(digests []string) string {
 	return strings.Join(digests, ", ")
 }
 
-// hexDigest is the subject's digest as bytes.
+// hexDigest is the subject's (validated) digest as bytes.
 func hexDigest(subject Subject) ([]byte, error) {
-	if err := subject.Descriptor.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("subject digest %q: %w", subject.Descriptor.Digest, err)
-	}
 	return hex.DecodeString(subject.Descriptor.Digest.Encoded())
 }

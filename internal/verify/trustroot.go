@@ -2,12 +2,18 @@ package verify
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
 )
+
+// tufDownloadTimeout bounds one download of TUF metadata or of the trusted root.
+const tufDownloadTimeout = 30 * time.Second
 
 // trustSource is the Sigstore trust material a cosign provider checks keyless signatures
 // and transparency log entries against: the Fulcio certificate authorities, the Rekor and
@@ -72,6 +78,14 @@ func fetchPublicGoodTrustedRoot(cacheDir string) (root.TrustedMaterial, error) {
 	if cacheDir != "" {
 		opts.CachePath = cacheDir
 	}
+	// go-tuf's fetcher has no deadline (http.DefaultClient) and takes no context: bound
+	// each download, and try a failed one once more, so an unreachable CDN costs the
+	// run seconds, not its whole --timeout.
+	f := fetcher.NewDefaultFetcher()
+	f.SetHTTPUserAgent("chart-promoter")
+	f.SetHTTPClient(&http.Client{Timeout: tufDownloadTimeout})
+	f.SetRetry(time.Second, 2)
+	opts.Fetcher = f
 	tr, err := root.FetchTrustedRootWithOptions(opts)
 	if err != nil {
 		return nil, fmt.Errorf("fetch the Sigstore public-good trusted root through TUF from %s (cache %s): %w; offline or behind a firewall, give the rule a trustedRoot file (`cosign trusted-root create`, or trusted_root.json from the TUF repository)", opts.RepositoryBaseURL, opts.CachePath, err)
