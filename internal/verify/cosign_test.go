@@ -562,3 +562,25 @@ func TestCosignKeylessWithoutTheLogTrustsTheTimestampAuthority(t *testing.T) {
 		})
 	}
 }
+
+func TestCosignRejectsAMalformedBundleAndStillFindsAGoodOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, []testenv.RegistryOption{testenv.WithReferrersAPI()})
+	key := testenv.NewCosignKey(t)
+	provider := newCosign(t, verify.CosignOptions{PublicKeys: []verify.PublicKey{{Name: "cosign.pub", PEM: key.PublicKeyPEM(t)}}})
+	broken, mixed := e.chart(t, "1.0.0"), e.chart(t, "1.0.1")
+	garbage := testenv.Referrer{
+		ArtifactType:   "application/vnd.dev.sigstore.bundle.v0.3+json",
+		LayerMediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		Layer:          []byte(`{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "not": "a bundle"}`),
+	}
+	e.reg.PushReferrer(t, "charts/web", broken.Descriptor.Digest.String(), garbage)
+	_, err := e.verify(t, provider, broken)
+	wantRejected(t, err, "not a valid Sigstore bundle")
+
+	e.reg.PushReferrer(t, "charts/web", mixed.Descriptor.Digest.String(), garbage)
+	e.reg.CosignSignV3(t, "charts/web", mixed.Descriptor.Digest.String(), key)
+	if res, err := e.verify(t, provider, mixed); err != nil || res.Identity != "cosign.pub" {
+		t.Fatalf("beside a malformed bundle: result %+v, error %v; want the good one to pass", res, err)
+	}
+}
