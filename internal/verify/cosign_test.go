@@ -91,8 +91,8 @@ func newCosign(t *testing.T, opts verify.CosignOptions) *verify.Cosign {
 	return c
 }
 
-// fingerprint is the key ID reports give a public key, computed here independently.
-func fingerprint(t *testing.T, pemBytes []byte) string {
+// keyFingerprint is the key ID reports give a public key, computed here independently.
+func keyFingerprint(t *testing.T, pemBytes []byte) string {
 	t.Helper()
 	block, _ := pem.Decode(pemBytes)
 	if block == nil {
@@ -163,7 +163,7 @@ func TestCosignKeyedSignaturesInEveryFormat(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
-				want := verify.Result{Provider: "cosign", Identity: keyFile, KeyID: fingerprint(t, trusted.PublicKeyPEM(t))}
+				want := verify.Result{Provider: "cosign", Identity: keyFile, KeyID: keyFingerprint(t, trusted.PublicKeyPEM(t))}
 				if res.Provider != want.Provider || res.Identity != want.Identity || res.KeyID != want.KeyID || res.Issuer != "" {
 					t.Errorf("result = %+v, want %+v", res, want)
 				}
@@ -173,7 +173,7 @@ func TestCosignKeyedSignaturesInEveryFormat(t *testing.T) {
 			})
 			t.Run("a version signed by another key is rejected, naming the key expected", func(t *testing.T) {
 				_, err := e.verify(t, provider, byOther)
-				wantRejected(t, err, "not signed by the key "+keyFile, fingerprint(t, trusted.PublicKeyPEM(t)))
+				wantRejected(t, err, "not signed by the key "+keyFile, keyFingerprint(t, trusted.PublicKeyPEM(t)))
 			})
 			t.Run("a signature made for another digest is rejected, naming both", func(t *testing.T) {
 				_, err := e.verify(t, provider, copied)
