@@ -152,8 +152,9 @@ type CosignOptions struct {
 // Cosign verifies cosign signatures of chart versions, in both storage schemes found in
 // registries: cosign v2's signature manifests under a sha256-<hex>.sig tag, and cosign v3's
 // Sigstore bundles attached as OCI 1.1 referrers (through the referrers API, or the
-// referrers tag where the registry has none). It checks with sigstore-go, not the cosign
-// module, which would add tens of megabytes to the binary. It is safe for concurrent use.
+// referrers tag where the registry has none). It checks with sigstore-go, Sigstore's
+// verification library, not the cosign module, which is built for cosign's CLI and brings
+// much more along. It is safe for concurrent use.
 type Cosign struct {
 	keys       []trustedKey
 	identities []identityMatcher
