@@ -14,6 +14,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
 // Exit statuses of the step, the same as the CLI's.
@@ -124,9 +125,9 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	for _, p := range res.Proposals {
 		switch p.Action {
 		case promote.Failed:
-			a.Errorf("%s: %s", p.Branch, p.Error)
+			a.Errorf("%s: %v", p.Branch, p.Err)
 		case promote.Blocked:
-			a.Warningf("%s", p.Error)
+			a.Warningf("%v", p.Err)
 		}
 	}
 	return finish(res)
@@ -167,8 +168,8 @@ func loadConfig(a *githubactions.Action, in Inputs) (*config.Config, bool) {
 // waitForVersion checks, with a HEAD of its manifest, that the version the event named is
 // visible, retrying with backoff up to limit: registries have been seen to answer for a
 // tag a little after the push that announced it. Either spelling of build metadata works.
-func waitForVersion(ctx context.Context, reg *registry.Client, chart, version string, limit time.Duration, a *githubactions.Action) error {
-	tag := strings.ReplaceAll(version, "+", "_")
+func waitForVersion(ctx context.Context, reg *registry.Client, chart, ver string, limit time.Duration, a *githubactions.Action) error {
+	tag := version.TagSpelling(ver)
 	deadline := time.Now().Add(limit)
 	delay := time.Second
 	for attempt := 1; ; attempt++ {

@@ -128,8 +128,8 @@ func writePullRequests(b *strings.Builder, proposals []promote.Proposal) {
 	t := newTable(b, "Pull request", "Branch", "Changes", "Notes")
 	for _, p := range proposals {
 		var notes []string
-		if p.Error != "" {
-			notes = append(notes, text(p.Error))
+		if p.Err != nil {
+			notes = append(notes, text(p.Err.Error()))
 		}
 		if len(p.Superseded) > 0 {
 			closed := make([]string, len(p.Superseded))
@@ -194,7 +194,7 @@ func writeErrors(b *strings.Builder, res *promote.Result, plan *promote.Plan) {
 	}
 	for _, p := range res.Proposals {
 		if p.Action == promote.Failed {
-			items = append(items, inlineCode(p.Branch)+": "+text(p.Error))
+			items = append(items, inlineCode(p.Branch)+": "+text(p.Err.Error()))
 		}
 	}
 	if len(items) == 0 {

@@ -149,10 +149,10 @@ func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
 
 func printErrors(w io.Writer, plan *promote.Plan) {
 	for _, e := range plan.Warnings {
-		fmt.Fprintln(w, "warning:", e.String())
+		fmt.Fprintln(w, "warning:", e.Error())
 	}
 	for _, e := range plan.Errors {
-		fmt.Fprintln(w, "error:", e.String())
+		fmt.Fprintln(w, "error:", e.Error())
 	}
 }
 

@@ -133,7 +133,7 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	printErrors(stderr, res.Plan)
 	for _, p := range res.Proposals {
 		if p.Action == promote.Failed {
-			fmt.Fprintf(stderr, "error: %s: %s\n", p.Branch, p.Error)
+			fmt.Fprintf(stderr, "error: %s: %v\n", p.Branch, p.Err)
 		}
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

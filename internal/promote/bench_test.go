@@ -222,7 +222,7 @@ func benchPlan(b *testing.B, reg *testenv.Registry, f *fleet, rtt time.Duration,
 		if err != nil {
 			b.Fatal(err)
 		}
-		checkPlan(b, f, len(p.Changes), len(p.Errors), func() string { return p.Errors[0].String() })
+		checkPlan(b, f, len(p.Changes), len(p.Errors), func() string { return p.Errors[0].Error() })
 		sum = sum.add(countRequests(reg.Requests))
 		changes += len(p.Changes)
 		base.live = max(base.live, before.live)

@@ -2,6 +2,7 @@ package promote_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -108,10 +109,24 @@ type outcome struct {
 
 // brief is a proposal without its body and changes, for failure messages.
 func brief(p promote.Proposal) string {
-	return fmt.Sprintf("{%s %s #%d commit %s; warnings %q; error %q}", p.Branch, p.Action, p.Number, p.Commit, p.Warnings, p.Error)
+	return fmt.Sprintf("{%s %s #%d commit %s; warnings %q; error %q}", p.Branch, p.Action, p.Number, p.Commit, p.Warnings, errText(p.Err))
 }
 
 // prSummary is the fake's pull requests without their bodies, for failure messages.
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// isBlockedBy reports whether err says the branch was left alone because of a commit by committer.
+func isBlockedBy(err error, committer string) bool {
+	var blocked *promote.BlockedError
+	return errors.As(err, &blocked) && blocked.Committer == committer
+}
+
 func prSummary(prs []testenv.FakePR) []string {
 	var out []string
 	for _, pr := range prs {
@@ -199,7 +214,7 @@ func TestTwoRunsAtOnceForTheSameVersionOpenOnePullRequestWithOneCommitOnMain(t *
 	for i, o := range outcomes {
 		p := o.only(t)
 		actions = append(actions, string(p.Action))
-		if p.Number != prs[0].Number || p.Commit != tip || p.Error != "" {
+		if p.Number != prs[0].Number || p.Commit != tip || p.Err != nil {
 			t.Errorf("run %d: %s; want PR #%d at the branch's tip %s", i, brief(p), prs[0].Number, tip)
 		}
 	}
@@ -443,7 +458,7 @@ func TestAFailedPullRequestCreateIsNotRepeatedAndARerunOpensExactlyOne(t *testin
 		t.Fatal(err)
 	}
 	p := only(t, res)
-	if p.Action != promote.Failed || !res.Failed() || !strings.Contains(p.Error, "502") || !strings.Contains(p.Error, "re-run") {
+	if p.Action != promote.Failed || !res.Failed() || !strings.Contains(errText(p.Err), "502") || !strings.Contains(errText(p.Err), "re-run") {
 		t.Errorf("%s; want the group failed with the 502 and what to do", brief(p))
 	}
 	creates := w.gh.Requests.Count(func(m, path string) bool { return m == http.MethodPost && path == "/repos/acme/gitops/pulls" })
@@ -547,7 +562,7 @@ func TestAPersonsPushBetweenTheToolsReadAndItsPushIsKeptAndTheGroupBlocked(t *te
 	close(g.resume)
 	p := (<-done).only(t)
 
-	if p.Action != promote.Blocked || p.Number != first.Number || !strings.Contains(p.Error, "Dana Reviewer") {
+	if p.Action != promote.Blocked || p.Number != first.Number || !isBlockedBy(p.Err, "Dana Reviewer") {
 		t.Errorf("%s; want PR #%d blocked by the person's commit", brief(p), first.Number)
 	}
 	if got := w.bare("rev-parse", "refs/heads/"+branch); got != human {

@@ -121,7 +121,8 @@ type Skip struct {
 	UpToDate bool `json:"upToDate,omitempty"`
 }
 
-// Error is a failure of one file or one chart; the rest of the run goes on.
+// Error is a failure of one file or one chart; the rest of the run goes on. It is an
+// error, so code that handles one failure can pass it on as it is.
 type Error struct {
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`
@@ -129,8 +130,8 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// String formats the error for a terminal: "file:line: message" or "chart: message".
-func (e Error) String() string {
+// Error formats the failure for a terminal: "file:line: message" or "chart: message".
+func (e Error) Error() string {
 	switch {
 	case e.File != "" && e.Line > 0:
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)

@@ -462,7 +462,7 @@ func checkReported(t *testing.T, what string, got []promote.Error, want []wantEr
 		}
 		for _, m := range w.Mentions {
 			if !strings.Contains(g.Message, m) {
-				t.Errorf("%s %d (%s) does not mention %q", what, i, g.String(), m)
+				t.Errorf("%s %d (%s) does not mention %q", what, i, g.Error(), m)
 			}
 		}
 	}

@@ -101,7 +101,7 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 			continue
 		}
 		pr := proposer{opts: opts, deps: deps, plan: plan, group: g}
-		pr.propose(ctx, &p) // a failure is in p.Error: callers report it, once, as an error
+		pr.propose(ctx, &p) // a failure is in p.Err: callers report it, once, as an error
 		res.Proposals = append(res.Proposals, p)
 	}
 	if !opts.DryRun {
@@ -120,7 +120,7 @@ type proposer struct {
 
 func (pr *proposer) propose(ctx context.Context, p *Proposal) {
 	fail := func(err error) {
-		p.Action, p.Error = Failed, err.Error()
+		p.Action, p.Err = Failed, err
 	}
 	for attempt := 1; ; attempt++ {
 		done, err := pr.updateBranch(ctx, p)
@@ -411,8 +411,7 @@ func (pr *proposer) newerOnBranch(ctx context.Context, tip plumbing.Hash) ([]str
 	}
 	if reg := pr.opts.Plan.Registry; reg != nil {
 		for _, cv := range confirm {
-			// Helm pushes X+Y as tag X_Y.
-			_, err := reg.Chart(ctx, cv.chart, strings.ReplaceAll(cv.revision, "+", "_"))
+			_, err := reg.Chart(ctx, cv.chart, version.TagSpelling(cv.revision))
 			switch {
 			case errors.Is(err, registry.ErrNotFound), errors.Is(err, registry.ErrNotChart):
 				return nil, nil
@@ -476,8 +475,8 @@ func (pr *proposer) closedProposal(ctx context.Context) (*github.PullRequest, er
 // pull request once.
 func (pr *proposer) blocked(ctx context.Context, p *Proposal, head *gitrepo.Commit) error {
 	p.Action = Blocked
-	p.Error = fmt.Sprintf("%s has a commit chart-promoter did not make (%s by %s); it is left alone — delete the branch or merge its PR to resume promotions", pr.group.branch, short(head.Hash.String()), head.Committer.Name)
-	pr.deps.Log.Warningf("%s", p.Error)
+	p.Err = &BlockedError{Branch: pr.group.branch, Commit: head.Hash.String(), Committer: head.Committer.Name}
+	pr.deps.Log.Warningf("%v", p.Err)
 	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
 	if err != nil || existing == nil {
 		return err

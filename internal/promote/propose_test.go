@@ -493,7 +493,7 @@ func TestAHumanCommitOnThePromotionBranchIsLeftAloneAndMentionedOnce(t *testing.
 	for run := 1; run <= 2; run++ {
 		res := w.propose(w.options())
 		p := only(t, res)
-		if p.Action != promote.Blocked || p.Number != first.Number || !strings.Contains(p.Error, "Dana Reviewer") || res.Failed() {
+		if p.Action != promote.Blocked || p.Number != first.Number || !isBlockedBy(p.Err, "Dana Reviewer") || res.Failed() {
 			t.Errorf("run %d: %+v; want PR #%d blocked by Dana Reviewer's commit, and the run not failed", run, p, first.Number)
 		}
 		if got := w.bare("rev-parse", "refs/heads/"+branch); got != human {
@@ -602,7 +602,7 @@ func TestAVersionChangedByHandOnMainIsNeverReverted(t *testing.T) {
 				t.Errorf("main moved from %s to %s", newMain, got)
 			}
 			if tc.wantFailed {
-				if p.Action != promote.Failed || !strings.Contains(p.Error, "re-run") || !strings.Contains(p.Error, `"1.2.4"`) || !res.Failed() {
+				if p.Action != promote.Failed || !strings.Contains(errText(p.Err), "re-run") || !strings.Contains(errText(p.Err), `"1.2.4"`) || !res.Failed() {
 					t.Errorf("%+v; want the group failed, saying what changed and to re-run", p)
 				}
 				if b := w.branches(); len(b) != 0 || w.pushes() != 0 || len(w.pulls()) != 0 {

@@ -1,6 +1,9 @@
 package promote
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -144,8 +147,50 @@ type Proposal struct {
 	Superseded []int `json:"superseded,omitempty"`
 	// Warnings are things that did not work but did not fail the group (auto-merge refused).
 	Warnings []string `json:"warnings,omitempty"`
-	// Error says why the group failed or was blocked.
+	// Err says why the group failed, was blocked or was held; nil otherwise. It stays an
+	// error until output, where it is the JSON field "error".
+	Err error `json:"-"`
+}
+
+// proposalJSON is a Proposal as JSON spells it: Err as the message "error".
+type proposalJSON struct {
+	plainProposal
 	Error string `json:"error,omitempty"`
+}
+
+type plainProposal Proposal
+
+// MarshalJSON writes the proposal with Err as its message in "error".
+func (p Proposal) MarshalJSON() ([]byte, error) {
+	out := proposalJSON{plainProposal: plainProposal(p)}
+	if p.Err != nil {
+		out.Error = p.Err.Error()
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads a proposal written by MarshalJSON; "error" comes back as an error
+// with the same message.
+func (p *Proposal) UnmarshalJSON(data []byte) error {
+	var in proposalJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*p = Proposal(in.plainProposal)
+	if in.Error != "" {
+		p.Err = errors.New(in.Error)
+	}
+	return nil
+}
+
+// BlockedError says that a promotion branch holds a commit the tool did not make, so it
+// was left alone.
+type BlockedError struct {
+	Branch, Commit, Committer string
+}
+
+func (e *BlockedError) Error() string {
+	return fmt.Sprintf("%s has a commit chart-promoter did not make (%s by %s); it is left alone — delete the branch or merge its PR to resume promotions", e.Branch, short(e.Commit), e.Committer)
 }
 
 // Result is the outcome of a promotion run.

@@ -37,8 +37,8 @@ func Proposals(w io.Writer, res *promote.Result, color bool) {
 		for _, warning := range prop.Warnings {
 			fmt.Fprintf(w, "      %s %s\n", p.yellow("warning:"), warning)
 		}
-		if prop.Error != "" {
-			fmt.Fprintf(w, "      %s\n", p.dim(prop.Error))
+		if prop.Err != nil {
+			fmt.Fprintf(w, "      %s\n", p.dim(prop.Err.Error()))
 		}
 	}
 }

@@ -55,7 +55,7 @@ func Classify(revision string) RevisionKind {
 // "2.1.0+b.5" (Helm's, what the Helm-OCI path is given) and "2.1.0_b.5" (the raw tag,
 // what the native OCI path is given).
 func ParseRevision(revision string) (Version, error) {
-	v, err := ParseTag(strings.ReplaceAll(revision, "+", "_"))
+	v, err := ParseTag(TagSpelling(revision))
 	if err != nil {
 		return Version{}, fmt.Errorf("targetRevision %q: %w", revision, ErrNotVersion)
 	}

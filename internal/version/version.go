@@ -32,6 +32,11 @@ func (v Version) String() string { return HelmSpelling(v.Tag) }
 // HelmSpelling turns a tag into the version Helm shows: '_' becomes '+'.
 func HelmSpelling(tag string) string { return strings.ReplaceAll(tag, "_", "+") }
 
+// TagSpelling turns a version as Helm writes it into the tag Helm stores it under: '+'
+// becomes '_', since an OCI tag cannot hold '+'. A tag comes back unchanged, so either
+// spelling of a version names the same tag.
+func TagSpelling(version string) string { return strings.ReplaceAll(version, "+", "_") }
+
 // ErrNotVersion marks a tag or revision that is not a semantic version.
 var ErrNotVersion = errors.New("not a semantic version")
 

@@ -3,6 +3,7 @@ package version
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -107,6 +108,23 @@ func TestSpellWritesWhatEachArgoCDPathReads(t *testing.T) {
 	plain, _ := ParseTag("v1.2.3")
 	if plain.Spell(HelmVersion) != "v1.2.3" || plain.Spell(RawTag) != "v1.2.3" {
 		t.Errorf("a v-prefixed tag must keep its spelling, got %q and %q", plain.Spell(HelmVersion), plain.Spell(RawTag))
+	}
+}
+
+func TestTagSpellingNamesTheTagHelmPushedAVersionAs(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"build metadata written with a plus is stored with an underscore", "2.1.0+b.6", "2.1.0_b.6"},
+		{"a tag is already its own spelling", "2.1.0_b.6", "2.1.0_b.6"},
+		{"a version without build metadata is unchanged", "v1.2.3-rc.1", "v1.2.3-rc.1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := TagSpelling(c.in); got != c.want {
+				t.Errorf("TagSpelling(%q) = %q, want %q", c.in, got, c.want)
+			}
+			if back := HelmSpelling(TagSpelling(c.in)); back != strings.ReplaceAll(c.in, "_", "+") {
+				t.Errorf("HelmSpelling(TagSpelling(%q)) = %q: the two spellings do not round-trip", c.in, back)
+			}
+		})
 	}
 }
 
