@@ -23,7 +23,7 @@ func TestAnnotate(t *testing.T) {
 			want: []string{
 				"::error file=deploy/apps/production/broken.yaml,line=7,title=chart-promoter::YAML does not parse: mapping values are not allowed in this context; fix the file or exclude it",
 				"::error title=chart-promoter%3A ghcr.io/acme/charts/billing::list tags: 401 Unauthorized: give the token read access to the package (1 source(s) not planned)",
-				"::warning col=21,file=deploy/apps/staging/webapp.yaml,line=17,title=chart-promoter::webapp-staging: repoURL has oci:// and chart is set: Argo CD 3.x ignores chart, so the artifact is oci://ghcr.io/acme/charts; promoting ghcr.io/acme/charts/webapp as evidently meant",
+				"::warning col=21,file=deploy/apps/staging/webapp.yaml,line=17,title=chart-promoter::webapp-staging: chart \"webapp\" is redundant: Argo CD 3.1+ pulls the oci:// repoURL itself and ignores chart, so this is a native OCI source and is written as the raw tag; remove chart and set path: . to say so",
 			},
 		},
 		{
@@ -33,7 +33,7 @@ func TestAnnotate(t *testing.T) {
 			want: []string{
 				"::error file=apps/production/broken.yaml,line=7,title=chart-promoter::YAML does not parse: mapping values are not allowed in this context; fix the file or exclude it",
 				"::error title=chart-promoter%3A ghcr.io/acme/charts/billing::list tags: 401 Unauthorized: give the token read access to the package (1 source(s) not planned)",
-				"::warning col=21,file=apps/staging/webapp.yaml,line=17,title=chart-promoter::webapp-staging: repoURL has oci:// and chart is set: Argo CD 3.x ignores chart, so the artifact is oci://ghcr.io/acme/charts; promoting ghcr.io/acme/charts/webapp as evidently meant",
+				"::warning col=21,file=apps/staging/webapp.yaml,line=17,title=chart-promoter::webapp-staging: chart \"webapp\" is redundant: Argo CD 3.1+ pulls the oci:// repoURL itself and ignores chart, so this is a native OCI source and is written as the raw tag; remove chart and set path: . to say so",
 			},
 		},
 		{

@@ -314,6 +314,34 @@ func TestTheActionWaitsForAVersionTheRegistryDoesNotShowYet(t *testing.T) {
 	}
 }
 
+func TestAnOCIRepoURLWithAChartArgoCDNeverSyncsIsAnAnnotatedErrorAndTheRestIsProposed(t *testing.T) {
+	w := newRunWorld(t, "1.2.3", "1.2.4")
+	w.dispatch(t, "1.2.4")
+	data := strings.ReplaceAll(readText(t, filepath.Join(w.testdata, "manifests", "blog-form.yaml")), "registry.test", w.reg.Host)
+	if err := os.WriteFile(filepath.Join("apps", "blog-form.yaml"), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out := w.run(t)
+	if code != ExitFailed {
+		t.Errorf("exit %d, want %d", code, ExitFailed)
+	}
+	want := "::error file=apps/blog-form.yaml,line=11,title=chart-promoter::" + w.chart() + `: repoURL "oci://` + w.reg.Host + `/charts" with chart "webapp" never syncs`
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the log lacks the annotation %q:\n%s", want, out)
+	}
+	if got := readText(t, filepath.Join("apps", "blog-form.yaml")); got != data {
+		t.Errorf("the source Argo CD cannot sync was changed:\n%s", got)
+	}
+	prs := w.gh.PullRequests("acme", "gitops")
+	if len(prs) != 1 || strings.Contains(prs[0].Body, "blog-form") {
+		t.Fatalf("pull requests %+v; want the one for the other Applications, without the broken source", prs)
+	}
+	if got := w.outputs(t); got["errors"] != "1" || got["changed"] != "true" {
+		t.Errorf("outputs %v", got)
+	}
+}
+
 func TestTheActionFailsWhenTheVersionNeverShowsAndProposesNothing(t *testing.T) {
 	w := newRunWorld(t, "1.2.3", "1.2.4")
 	w.dispatch(t, "1.2.9")

@@ -213,13 +213,14 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 		}
 		return
 	}
-	ref, form, isChart, problem := chartReference(repoURL, chart)
-	if !isChart {
+	named := chartReference(repoURL, chart)
+	if !named.isChart {
 		return // a Git repository, an https Helm repository or a ref-only source: not ours
 	}
+	ref, form := named.ref, named.form
 	skip.Chart = ref
-	if problem != "" {
-		s.problem(repoNode, problem)
+	if named.problem != "" {
+		s.chartProblem(repoNode, ref, named.problem)
 		return
 	}
 
@@ -285,8 +286,8 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 		Ignore:           pol.ignore,
 		IgnoreOrigin:     pol.ignoreOrigin,
 	}
-	if form == NativeOCIWithChart {
-		out.Warnings = append(out.Warnings, "repoURL has oci:// and chart is set: Argo CD 3.x ignores chart for oci:// sources; use repoURL "+quote("oci://"+ref)+" without chart, or drop oci:// for the Helm-OCI form")
+	if named.note != "" {
+		out.Warnings = append(out.Warnings, named.note)
 	}
 	if s.index == nil {
 		s.index = newLineIndex(s.data)
@@ -342,39 +343,82 @@ func anchored(nodes ...*yaml.Node) bool {
 }
 
 func (s *scanner) problem(n *yaml.Node, msg string) {
-	s.problems = append(s.problems, Problem{File: s.file, Line: line(n), Message: msg})
+	s.chartProblem(n, "", msg)
+}
+
+// chartProblem records a problem of the source of chart (normalised, or "" when unknown).
+// An ApplicationSet's template is read once per list-generator element: the same problem
+// at the same line is recorded once.
+func (s *scanner) chartProblem(n *yaml.Node, chart, msg string) {
+	p := Problem{File: s.file, Line: line(n), Chart: chart, Message: msg}
+	for _, seen := range s.problems {
+		if seen == p {
+			return
+		}
+	}
+	s.problems = append(s.problems, p)
+}
+
+// chartRef is what a source's repoURL and chart say about the OCI chart it pulls.
+type chartRef struct {
+	// ref is the normalised chart repository (or what the author meant, with a problem).
+	ref  string
+	form Form
+	// isChart is false for sources that are not OCI charts at all.
+	isChart bool
+	// problem says why Argo CD cannot pull the chart as written, and how to write it.
+	problem string
+	// note is something a reviewer should know about a source that is promoted.
+	note string
 }
 
 // chartReference works out which OCI chart repository a source names, the way Argo CD
-// does. isChart is false for sources that are not OCI charts at all.
-func chartReference(repoURL, chart string) (ref string, form Form, isChart bool, problem string) {
+// does (README, "What counts as a chart source", cites the lines of Argo CD it follows).
+func chartReference(repoURL, chart string) chartRef {
 	r := strings.TrimSpace(repoURL)
 	chart = strings.Trim(strings.TrimSpace(chart), "/")
+	var out chartRef
 	switch {
 	case hasScheme(r, "oci"):
+		// Argo CD 3.1+ takes an oci:// repoURL as the artifact itself and never reads chart.
 		rest := strings.TrimRight(r[len("oci://"):], "/")
 		switch {
-		case chart != "" && strings.HasSuffix(rest, "/"+chart):
-			// The chart name written twice ("oci://ghcr.io/org/helm/app" with chart "app"),
-			// a common form: Argo CD pulls the repoURL as it stands, which names the chart.
-			ref, form = rest, NativeOCIWithChart
-		case chart != "":
-			ref, form = rest+"/"+chart, NativeOCIWithChart
+		case chart == "":
+			out.ref, out.form = rest, NativeOCI
+		case strings.HasSuffix(rest, "/"+chart):
+			// The chart name written twice ("oci://ghcr.io/org/helm/app" with chart "app"):
+			// the repoURL names the chart, so Argo CD pulls the right artifact.
+			out.ref, out.form = rest, NativeOCI
+			out.note = "chart " + quote(chart) + " is redundant: Argo CD 3.1+ pulls the oci:// repoURL itself and ignores chart, so this is a native OCI source and is written as the raw tag; remove chart and set path: . to say so"
 		default:
-			ref, form = rest, NativeOCI
+			meant, err := NormalizeChart(rest + "/" + chart)
+			if err != nil {
+				meant = ""
+			}
+			return chartRef{ref: meant, form: NativeOCI, isChart: true, problem: unsyncableOCIChart(rest, chart)}
 		}
 	case strings.Contains(r, "://"), chart == "", r == "":
-		return "", 0, false, "" // git, https Helm repositories, ref-only sources
+		return chartRef{} // git, https Helm repositories, ref-only sources
 	case strings.Contains(r, "@") || strings.HasSuffix(r, ".git"):
-		return "", 0, false, "" // scp-style Git URLs
+		return chartRef{} // scp-style Git URLs
 	default:
-		ref, form = strings.TrimRight(r, "/")+"/"+chart, HelmOCI
+		out.ref, out.form = strings.TrimRight(r, "/")+"/"+chart, HelmOCI
 	}
-	norm, err := NormalizeChart(ref)
+	out.isChart = true
+	norm, err := NormalizeChart(out.ref)
 	if err != nil {
-		return ref, form, true, err.Error()
+		out.problem = err.Error()
+		return out
 	}
-	return norm, form, true, ""
+	out.ref = norm
+	return out
+}
+
+// unsyncableOCIChart explains, in one line, why repoURL oci://rest with chart never syncs,
+// and gives both spellings Argo CD does sync.
+func unsyncableOCIChart(rest, chart string) string {
+	return "repoURL " + quote("oci://"+rest) + " with chart " + quote(chart) + " never syncs: Argo CD 3.1+ ignores chart for an oci:// repoURL and pulls " + rest + " itself, and Argo CD 2.x and 3.0 reject oci:// for Helm charts; " +
+		"write repoURL: oci://" + rest + "/" + chart + " with path: . (native OCI), or repoURL: " + rest + " with chart: " + chart + " (Helm-OCI)"
 }
 
 func hasScheme(s, scheme string) bool {

@@ -65,13 +65,26 @@ func TestChartReferenceDecidesTheFormLikeArgoCD(t *testing.T) {
 		wantRef   string
 		wantForm  Form
 		wantChart bool
+		// wantProblem and wantNote are substrings; empty means there must be none.
+		wantProblem []string
+		wantNote    string
 	}{
 		{name: "a scheme-less repoURL with a chart is Helm OCI", repoURL: "ghcr.io/acme/charts", chart: "web", wantRef: "ghcr.io/acme/charts/web", wantForm: HelmOCI, wantChart: true},
 		{name: "a chart with slashes around it is trimmed", repoURL: "ghcr.io/acme/charts/", chart: "/web/", wantRef: "ghcr.io/acme/charts/web", wantForm: HelmOCI, wantChart: true},
 		{name: "an oci:// repoURL without chart is native OCI", repoURL: "oci://ghcr.io/acme/charts/web", wantRef: "ghcr.io/acme/charts/web", wantForm: NativeOCI, wantChart: true},
-		{name: "an oci:// repoURL with a chart joins them", repoURL: "oci://ghcr.io/acme/charts", chart: "web", wantRef: "ghcr.io/acme/charts/web", wantForm: NativeOCIWithChart, wantChart: true},
-		{name: "an oci:// repoURL that ends with the chart is not doubled", repoURL: "oci://ghcr.io/acme/charts/web/", chart: "web", wantRef: "ghcr.io/acme/charts/web", wantForm: NativeOCIWithChart, wantChart: true},
-		{name: "an oci:// repoURL that ends with a longer name is joined", repoURL: "oci://ghcr.io/acme/my-web", chart: "web", wantRef: "ghcr.io/acme/my-web/web", wantForm: NativeOCIWithChart, wantChart: true},
+		{
+			name: "an oci:// repoURL with another chart never syncs, and the problem gives both forms that do", repoURL: "oci://ghcr.io/acme/charts", chart: "web",
+			wantRef: "ghcr.io/acme/charts/web", wantForm: NativeOCI, wantChart: true,
+			wantProblem: []string{`repoURL "oci://ghcr.io/acme/charts" with chart "web" never syncs`, "repoURL: oci://ghcr.io/acme/charts/web with path: . (native OCI)", "repoURL: ghcr.io/acme/charts with chart: web (Helm-OCI)"},
+		},
+		{
+			name: "an oci:// repoURL that ends with the chart is native OCI, with a note", repoURL: "oci://ghcr.io/acme/charts/web/", chart: "web",
+			wantRef: "ghcr.io/acme/charts/web", wantForm: NativeOCI, wantChart: true, wantNote: `chart "web" is redundant`,
+		},
+		{
+			name: "an oci:// repoURL that ends with a longer name is not the chart", repoURL: "oci://ghcr.io/acme/my-web", chart: "web",
+			wantRef: "ghcr.io/acme/my-web/web", wantForm: NativeOCI, wantChart: true, wantProblem: []string{"never syncs", "repoURL: oci://ghcr.io/acme/my-web/web with path: ."},
+		},
 		{name: "an https Helm repository is not OCI", repoURL: "https://charts.example.com", chart: "web"},
 		{name: "a Git URL without chart is not a chart", repoURL: "https://github.com/acme/deploy.git"},
 		{name: "an scp-style Git URL is not a chart", repoURL: "git@github.com:acme/charts.git", chart: "web"},
@@ -81,22 +94,36 @@ func TestChartReferenceDecidesTheFormLikeArgoCD(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ref, form, isChart, problem := chartReference(tt.repoURL, tt.chart)
-			if isChart != tt.wantChart {
-				t.Fatalf("chartReference(%q, %q) isChart = %v, want %v", tt.repoURL, tt.chart, isChart, tt.wantChart)
+			got := chartReference(tt.repoURL, tt.chart)
+			if got.isChart != tt.wantChart {
+				t.Fatalf("chartReference(%q, %q) isChart = %v, want %v", tt.repoURL, tt.chart, got.isChart, tt.wantChart)
 			}
-			if !isChart {
+			if !got.isChart {
 				return
 			}
-			if problem != "" || ref != tt.wantRef || form != tt.wantForm {
-				t.Errorf("chartReference(%q, %q) = %q, %v, problem %q; want %q, %v", tt.repoURL, tt.chart, ref, form, problem, tt.wantRef, tt.wantForm)
+			if got.ref != tt.wantRef || got.form != tt.wantForm {
+				t.Errorf("chartReference(%q, %q) = %q, %v; want %q, %v", tt.repoURL, tt.chart, got.ref, got.form, tt.wantRef, tt.wantForm)
+			}
+			if (got.problem == "") != (len(tt.wantProblem) == 0) {
+				t.Errorf("problem = %q, want one containing %q", got.problem, tt.wantProblem)
+			}
+			for _, w := range tt.wantProblem {
+				if !strings.Contains(got.problem, w) {
+					t.Errorf("problem = %q, want it to contain %q", got.problem, w)
+				}
+			}
+			if strings.Contains(got.problem, "\n") {
+				t.Errorf("problem spans lines: %q", got.problem)
+			}
+			if (got.note == "") != (tt.wantNote == "") || !strings.Contains(got.note, tt.wantNote) {
+				t.Errorf("note = %q, want one containing %q", got.note, tt.wantNote)
 			}
 		})
 	}
 }
 
 func TestFormString(t *testing.T) {
-	for form, want := range map[Form]string{HelmOCI: "helm-oci", NativeOCI: "oci", NativeOCIWithChart: "oci+chart"} {
+	for form, want := range map[Form]string{HelmOCI: "helm-oci", NativeOCI: "oci"} {
 		if got := form.String(); got != want {
 			t.Errorf("Form(%d).String() = %q, want %q", form, got, want)
 		}

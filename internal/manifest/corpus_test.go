@@ -134,11 +134,29 @@ func corpusNotYAML() map[string]int {
 	}
 }
 
+// corpusUnsyncable returns the files of the corpus with a source Argo CD can never sync
+// (an oci:// repoURL with a chart that is not its last segment), with the line of that
+// source's repoURL: each must be a problem there, and only there.
+func corpusUnsyncable() map[string]int {
+	return map[string]int{
+		"ednillibanio__talos-vsphere-gitops__lab__apps__cilium.yaml": 11,
+	}
+}
+
 // checkCorpusExpectation holds a file's scan to what SOURCES.tsv says it contains.
 func checkCorpusExpectation(t *testing.T, entry corpusEntry, notYAML map[string]int, r FileScan) {
 	t.Helper()
+	unsyncableLine, unsyncable := corpusUnsyncable()[entry.file]
+	reported := false
 	for _, p := range r.problems {
+		if unsyncable && p.Line == unsyncableLine && strings.Contains(p.Message, "never syncs") && strings.Contains(p.Message, "path: .") {
+			reported = true
+			continue
+		}
 		t.Errorf("problem in a file of the corpus: %s", p.Error())
+	}
+	if unsyncable && !reported {
+		t.Errorf("the oci:// repoURL with a chart at line %d, which Argo CD never syncs, is not a problem; problems: %+v", unsyncableLine, r.problems)
 	}
 	line, broken := notYAML[entry.file]
 	if broken != strings.Contains(entry.kinds, "helm-template") {
@@ -168,6 +186,11 @@ func checkCorpusExpectation(t *testing.T, entry corpusEntry, notYAML map[string]
 		// the templated source must be reported.
 		if len(r.sources) != 0 || len(r.skipped) == 0 {
 			t.Errorf("a source templated from outside data gave %d sources and %d skips, want skips only", len(r.sources), len(r.skipped))
+		}
+	case unsyncable:
+		// Its only OCI source is the one Argo CD cannot sync: nothing to promote.
+		if len(r.sources) != 0 {
+			t.Errorf("a file whose OCI source never syncs gave %d sources, first %s", len(r.sources), describeSource(r.sources[0]))
 		}
 	default:
 		if len(r.sources) == 0 {

@@ -16,16 +16,15 @@ const (
 	// against oci://host/path/name with --version targetRevision.
 	HelmOCI Form = iota
 	// NativeOCI is repoURL "oci://host/path/name" (Argo CD 3.1+): the artifact is the
-	// repoURL and targetRevision is resolved as a tag.
+	// repoURL and targetRevision is resolved as a tag. A chart field that repeats the
+	// repoURL's last segment changes nothing; any other chart with an oci:// repoURL is a
+	// source Argo CD can never sync, and a problem.
 	NativeOCI
-	// NativeOCIWithChart is repoURL "oci://host/path" plus chart "name", the form many blog
-	// posts show; Argo CD 3.x treats it as NativeOCI and ignores chart.
-	NativeOCIWithChart
 )
 
 // String names the form for output.
 func (f Form) String() string {
-	return [...]string{"helm-oci", "oci", "oci+chart"}[f]
+	return [...]string{"helm-oci", "oci"}[f]
 }
 
 // Kinds of Argo CD resources the tool reads.
@@ -99,8 +98,11 @@ type Skip struct {
 
 // Problem is a file that could not be read as intended: an error for the run.
 type Problem struct {
-	File    string
-	Line    int
+	File string
+	Line int
+	// Chart is the normalised chart repository the problem is about, "" when it is about
+	// the file or no chart could be named; a run about other charts leaves it out.
+	Chart   string
 	Message string
 }
 

@@ -99,7 +99,7 @@ type Change struct {
 	ApplicationSet string `json:"applicationSet,omitempty"`
 	Namespace      string `json:"namespace,omitempty"`
 	Destination    string `json:"destination,omitempty"`
-	// Form is how the source names its chart: helm-oci, oci or oci+chart.
+	// Form is how the source names its chart: helm-oci or oci.
 	Form string `json:"form"`
 	// Metadata is the chart's Chart.yaml of the new version.
 	Metadata registry.Metadata `json:"metadata"`
@@ -193,7 +193,10 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}}
 	for _, p := range found.Problems {
-		plan.Errors = append(plan.Errors, Error{File: p.File, Line: p.Line, Message: p.Message})
+		if len(onlyCharts) > 0 && p.Chart != "" && !onlyCharts[p.Chart] {
+			continue // a source of another chart: not this run's business
+		}
+		plan.Errors = append(plan.Errors, Error{File: p.File, Line: p.Line, Chart: p.Chart, Message: p.Message})
 	}
 	for _, s := range found.Skipped {
 		if len(onlyCharts) > 0 && s.Chart != "" && !onlyCharts[s.Chart] {
