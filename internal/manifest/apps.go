@@ -200,14 +200,14 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 		repoURL, okRepo = render(repoURL, o.params)
 		chart, okChart = render(chart, o.params)
 		if !okRepo || !okChart {
-			if looksOCI(repoURL) {
+			if mayBeChartSource(repoURL, chart) {
 				skip.Reason = "repoURL or chart is templated from parameters chart-promoter cannot read"
 				s.skipped = append(s.skipped, skip)
 			}
 			return
 		}
 	} else if isTemplate(repoURL) || isTemplate(chart) {
-		if looksOCI(repoURL) {
+		if mayBeChartSource(repoURL, chart) {
 			skip.Reason = "repoURL or chart is templated: the chart cannot be known before rendering"
 			s.skipped = append(s.skipped, skip)
 		}
@@ -425,8 +425,16 @@ func hasScheme(s, scheme string) bool {
 	return len(s) > len(scheme)+3 && strings.EqualFold(s[:len(scheme)+3], scheme+"://")
 }
 
-// looksOCI guesses whether a templated repoURL is meant to name an OCI registry.
-func looksOCI(repoURL string) bool {
+// mayBeChartSource reports whether a source whose repoURL or chart is still a template
+// may render to an OCI chart source, and so deserves a mention: it names a chart and its
+// repoURL is not spelled with another scheme (Helm-OCI), or its repoURL starts with oci://
+// (native OCI). A source without chart and without oci:// is Git whatever the template
+// renders to: a ref: values source, or manifests at a path. It is never mentioned.
+func mayBeChartSource(repoURL, chart string) bool {
+	repoURL = strings.TrimSpace(repoURL)
+	if strings.TrimSpace(chart) == "" {
+		return hasScheme(repoURL, "oci")
+	}
 	return hasScheme(repoURL, "oci") || !strings.Contains(repoURL, "://")
 }
 

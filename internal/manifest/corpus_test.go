@@ -106,6 +106,7 @@ func TestCorpusOfRealManifestsIsDiscoveredAndRewrittenByteExactly(t *testing.T) 
 			skipped += len(r.skipped)
 			ociSources += len(r.sources)
 			checkCorpusExpectation(t, entry, notYAML, r)
+			checkSkipsAreChartSources(t, data, r.skipped)
 			for _, s := range r.sources {
 				checkLocationSpellsRevision(t, data, s)
 				if s.Location.Problem != "" {
@@ -195,6 +196,41 @@ func checkCorpusExpectation(t *testing.T, entry corpusEntry, notYAML map[string]
 	default:
 		if len(r.sources) == 0 {
 			t.Errorf("SOURCES.tsv says the file holds OCI charts (%s), but none was found; skips: %+v", entry.ociChart, r.skipped)
+		}
+	}
+}
+
+// checkSkipsAreChartSources fails for a skip reported at a source that cannot be an OCI
+// chart whatever its templates render to: no chart and no oci:// repoURL (a ref: values
+// source, or Git manifests at a path). Such a source must not be mentioned at all.
+func checkSkipsAreChartSources(t *testing.T, data []byte, skipped []Skip) {
+	t.Helper()
+	docs, err := parseAll(data)
+	if err != nil {
+		return
+	}
+	notCharts := map[int]string{} // line of a source mapping → its repoURL
+	var visit func(n *yaml.Node)
+	visit = func(n *yaml.Node) {
+		if n == nil {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			repo := lookup(n, "repoURL")
+			if repo != nil && scalarValue(lookup(n, "chart")) == "" && !hasScheme(strings.TrimSpace(scalarValue(repo)), "oci") {
+				notCharts[n.Line] = scalarValue(repo)
+			}
+		}
+		for _, c := range n.Content {
+			visit(c)
+		}
+	}
+	for _, d := range docs {
+		visit(d)
+	}
+	for _, s := range skipped {
+		if repo, ok := notCharts[s.Line]; ok {
+			t.Errorf("line %d, a source without chart or oci:// (repoURL %q), is reported: %s; it is not a chart source and must not be mentioned", s.Line, repo, s.Reason)
 		}
 	}
 }
