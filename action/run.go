@@ -122,6 +122,9 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 		return ExitUsage
 	}
 	Annotate(a, res.Plan, in.WorkingDirectory)
+	for _, f := range res.Plan.Removed {
+		a.Infof("removed %s: a temporary file an interrupted chart-promoter run left", f)
+	}
 	for _, p := range res.Proposals {
 		switch p.Action {
 		case promote.Failed:

@@ -140,11 +140,19 @@ func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
 	} else {
 		report.Text(stdout, plan, report.TextOptions{Color: color, Diff: true, Verbose: f.verbose, Applied: apply})
 	}
+	printRemoved(stderr, plan)
 	printErrors(stderr, plan)
 	if plan.HasErrors() {
 		return errFailed
 	}
 	return nil
+}
+
+// printRemoved says which temporary files of an interrupted run this one removed.
+func printRemoved(w io.Writer, plan *promote.Plan) {
+	for _, f := range plan.Removed {
+		fmt.Fprintln(w, "removed", f+": a temporary file an interrupted chart-promoter run left")
+	}
 }
 
 func printErrors(w io.Writer, plan *promote.Plan) {

@@ -130,6 +130,7 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 		fmt.Fprintln(stdout)
 		report.Proposals(stdout, res, color)
 	}
+	printRemoved(stderr, res.Plan)
 	printErrors(stderr, res.Plan)
 	for _, p := range res.Proposals {
 		if p.Action == promote.Failed {

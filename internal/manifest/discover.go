@@ -59,6 +59,8 @@ type Result struct {
 	// Files holds a SHA-256 of each file that has a source, so edits can refuse a file
 	// that changed after it was read.
 	Files map[string][sha256.Size]byte
+	// Removed are the temporary files an interrupted run had left, removed by this one.
+	Removed []string
 }
 
 // Discover walks root and returns every OCI chart source of every Argo CD Application and
@@ -82,7 +84,7 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 	}
 	res := &Result{Root: root, Files: map[string][sha256.Size]byte{}}
 
-	var files []string
+	var files, temps []string
 	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
@@ -95,6 +97,13 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		if d.IsDir() {
 			if d.Name() == ".git" && p != root {
 				return fs.SkipDir
+			}
+			return nil
+		}
+		if IsTempName(d.Name()) {
+			// Never a manifest, whatever --include says: an interrupted run's leftover.
+			if d.Type().IsRegular() {
+				temps = append(temps, p)
 			}
 			return nil
 		}
@@ -116,6 +125,7 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 	if walkErr != nil {
 		return nil, walkErr
 	}
+	removeStaleTemps(root, temps, res)
 
 	results := make([]FileScan, len(files))
 	workers := opts.Concurrency
@@ -167,6 +177,22 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 	sortByFileLine(res.Skipped, func(s Skip) (string, int) { return s.File, s.Line })
 	sortByFileLine(res.Problems, func(p Problem) (string, int) { return p.File, p.Line })
 	return res, nil
+}
+
+// removeStaleTemps removes the temporary files an interrupted run left (see tmpfile.go)
+// and records them in res; one that cannot be removed is a problem, since a careless
+// `git add -A` would commit it.
+func removeStaleTemps(root string, temps []string, res *Result) {
+	for _, p := range temps {
+		rel := relPath(root, p)
+		removed, err := removeStaleTemp(p)
+		switch {
+		case err != nil:
+			res.Problems = append(res.Problems, Problem{File: rel, Message: "cannot remove this temporary file, which an interrupted chart-promoter run left: " + err.Error() + "; delete it by hand"})
+		case removed:
+			res.Removed = append(res.Removed, rel)
+		}
+	}
 }
 
 func sortByFileLine[T any](items []T, key func(T) (string, int)) {

@@ -1001,13 +1001,11 @@ func editWithFileSizeLimit(t *testing.T, limit int, path string) string {
 }
 
 func TestEditFileLeavesTheFileWholeWhenTheWriteFails(t *testing.T) {
-	// A file of about 1 MiB, so that a write can fail half-way. The limit holds for every
-	// file the process writes, go test's own log of opened files too: half a MiB leaves
-	// that log room, where 32 KiB failed the package once the log had grown past it.
+	// A file of about 64 KiB, so that a write can fail half-way.
 	prepare := func(t *testing.T) (path string, data []byte, edit Edit) {
 		dir := t.TempDir()
 		path = filepath.Join(dir, "fleet.yaml")
-		data = manyApplications(t, 1<<20)
+		data = manyApplications(t, 64<<10)
 		writeFile(t, path, data)
 		must(t, os.Chmod(path, 0o640))
 		sources := scanSources("fleet.yaml", data)

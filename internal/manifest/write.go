@@ -46,14 +46,18 @@ func EditFile(path string, digest [sha256.Size]byte, edits []Edit) (bool, error)
 	return true, nil
 }
 
+// writeAtomic replaces path with data through a locked temporary file beside it (see
+// tmpfile.go): synced before the rename, so that neither a kill nor a power cut leaves a
+// torn file at path, and removed when anything fails.
 func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".chart-promoter-*")
+	tmp, err := createTemp(path)
 	if err != nil {
 		return err
 	}
+	// Closed only after the rename: until then the lock says the file is in use.
+	defer tmp.Close()
 	defer func() {
 		if err != nil {
-			tmp.Close()
 			os.Remove(tmp.Name())
 		}
 	}()
@@ -66,8 +70,8 @@ func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	if err = tmp.Sync(); err != nil {
 		return err
 	}
-	if err = tmp.Close(); err != nil {
-		return err
+	if !stillAt(tmp, tmp.Name()) {
+		return fmt.Errorf("the temporary file %s was removed while it was written (another run cleaning up?); run again", filepath.Base(tmp.Name()))
 	}
 	return os.Rename(tmp.Name(), path)
 }

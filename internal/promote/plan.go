@@ -67,6 +67,9 @@ type Plan struct {
 	Warnings []Error `json:"warnings,omitempty"`
 	// Files are the edited files, before and after, in the order of Changes.
 	Files []FileEdit `json:"-"`
+	// Removed are temporary files an interrupted run had left in the tree, which this run
+	// removed (relative to Dir).
+	Removed []string `json:"removed,omitempty"`
 
 	// digests are the SHA-256 of every file with a source, as discovery read it.
 	digests map[string][sha256.Size]byte
@@ -191,7 +194,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}}
+	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Removed: found.Removed}
 	for _, p := range found.Problems {
 		if len(onlyCharts) > 0 && p.Chart != "" && !onlyCharts[p.Chart] {
 			continue // a source of another chart: not this run's business

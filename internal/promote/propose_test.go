@@ -406,6 +406,44 @@ func TestANewChartVersionOpensAPullRequestWhoseOneCommitMovesOnlyTargetRevisions
 	}
 }
 
+func TestAPromotionAfterAKilledApplyRemovesItsTemporaryFilesAndNeverCommitsThem(t *testing.T) {
+	t.Parallel()
+	w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3"}})
+	w.push("charts/webapp", "1.2.4")
+	// What `chart-promoter apply`, killed before its renames, leaves in a checkout: the new
+	// bytes beside each file, under names `git add -A` would commit.
+	var left []string
+	for _, env := range []string{"production", "staging"} {
+		data, err := os.ReadFile(filepath.Join(w.clone, "apps", env, "webapp.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel := "apps/" + env + "/.webapp.yaml.chart-promoter-tmp-0123456789abcdef"
+		if err := os.WriteFile(filepath.Join(w.clone, filepath.FromSlash(rel)), data[:len(data)/2], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, rel)
+	}
+
+	res := w.propose(w.options())
+	if p := only(t, res); p.Action != promote.Opened {
+		t.Fatalf("proposal %+v", p)
+	}
+	if !slices.Equal(res.Plan.Removed, left) {
+		t.Errorf("Removed = %q, want %q", res.Plan.Removed, left)
+	}
+	branch := w.chartBranch("charts/webapp")
+	if got := w.bare("diff", "--name-only", "main", branch); got != "apps/production/webapp.yaml\napps/staging/webapp.yaml" {
+		t.Errorf("the commit changes %q", got)
+	}
+	if tree := w.bare("ls-tree", "-r", "--name-only", branch); strings.Contains(tree, "chart-promoter-tmp") {
+		t.Errorf("the promotion commit holds a temporary file:\n%s", tree)
+	}
+	if got := w.git.GitIn(t, w.clone, "status", "--porcelain", "--untracked-files=all"); got != "" {
+		t.Errorf("git status in the clone after the run:\n%s", got)
+	}
+}
+
 func TestANewerVersionMovesTheSameBranchOntoCurrentMainAndUpdatesTheSamePullRequest(t *testing.T) {
 	t.Parallel()
 	w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3"}})
