@@ -127,7 +127,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	}
 	for _, p := range res.Proposals {
 		switch p.Action {
-		case promote.Failed:
+		case promote.Failed, promote.Held:
 			a.Errorf("%s: %v", p.Branch, p.Err)
 		case promote.Blocked:
 			a.Warningf("%v", p.Err)

@@ -342,6 +342,36 @@ func TestAnOCIRepoURLWithAChartArgoCDNeverSyncsIsAnAnnotatedErrorAndTheRestIsPro
 	}
 }
 
+func TestTheActionHoldsAPullRequestTheRateLimitCannotFinishAndFails(t *testing.T) {
+	w := newRunWorld(t, "1.2.3", "1.2.4")
+	w.dispatch(t, "1.2.4")
+	// One request: the look-up of closed pull requests; none is left for the create.
+	w.gh = testenv.StartFakeGitHub(t, runToken, testenv.WithFakeGitHubRateLimit(1))
+	w.gh.AddRepo("acme", "gitops", "main")
+	w.env[input("github-api-url")] = w.gh.URL
+
+	code, out := w.run(t)
+	if code != ExitFailed {
+		t.Errorf("exit %d, want %d", code, ExitFailed)
+	}
+	want := "::error::" + w.branch() + ": held: GitHub's API rate limit allows 0 more request(s) until "
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the log lacks %q:\n%s", want, out)
+	}
+	if prs := w.gh.PullRequests("acme", "gitops"); len(prs) != 0 {
+		t.Errorf("pull requests %+v; want none", prs)
+	}
+	if refs := w.git.Git(t, "gitops", "for-each-ref", "--format=%(refname:short)", "refs/heads/"); refs != "main" {
+		t.Errorf("branches %q; want main only: nothing pushed for the held pull request", refs)
+	}
+	if got := w.outputs(t); got["errors"] != "1" || got["changed"] != "false" {
+		t.Errorf("outputs %v", got)
+	}
+	if summary := w.summary(t); !strings.Contains(summary, "held") {
+		t.Errorf("the step summary does not show the held pull request:\n%s", summary)
+	}
+}
+
 func TestTheActionFailsWhenTheVersionNeverShowsAndProposesNothing(t *testing.T) {
 	w := newRunWorld(t, "1.2.3", "1.2.4")
 	w.dispatch(t, "1.2.9")

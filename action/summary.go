@@ -55,7 +55,7 @@ func writeOutcome(b *strings.Builder, res *promote.Result, plan *promote.Plan, c
 	}
 	parts := []string{plural(len(plan.Changes), "change", "changes")}
 	var prs []string
-	for _, a := range []promote.PullRequestAction{promote.Opened, promote.Updated, promote.Unchanged, promote.Blocked, promote.Failed, promote.Planned} {
+	for _, a := range []promote.PullRequestAction{promote.Opened, promote.Updated, promote.Unchanged, promote.Blocked, promote.Held, promote.Failed, promote.Planned} {
 		if n := byAction[a]; n > 0 {
 			prs = append(prs, fmt.Sprintf("%d %s", n, a))
 		}
@@ -193,7 +193,7 @@ func writeErrors(b *strings.Builder, res *promote.Result, plan *promote.Plan) {
 		}
 	}
 	for _, p := range res.Proposals {
-		if p.Action == promote.Failed {
+		if p.Action == promote.Failed || p.Action == promote.Held {
 			items = append(items, inlineCode(p.Branch)+": "+text(p.Err.Error()))
 		}
 	}
@@ -207,7 +207,7 @@ func writeErrors(b *strings.Builder, res *promote.Result, plan *promote.Plan) {
 func failedProposals(res *promote.Result) int {
 	n := 0
 	for _, p := range res.Proposals {
-		if p.Action == promote.Failed {
+		if p.Action == promote.Failed || p.Action == promote.Held {
 			n++
 		}
 	}

@@ -133,7 +133,7 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	printRemoved(stderr, res.Plan)
 	printErrors(stderr, res.Plan)
 	for _, p := range res.Proposals {
-		if p.Action == promote.Failed {
+		if p.Action == promote.Failed || p.Action == promote.Held {
 			fmt.Fprintf(stderr, "error: %s: %v\n", p.Branch, p.Err)
 		}
 	}

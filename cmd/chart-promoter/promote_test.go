@@ -101,3 +101,33 @@ func TestPromoteOpensAPullRequestPerChartThenUpdatesIt(t *testing.T) {
 		t.Errorf("the token was printed:\n%s", r)
 	}
 }
+
+func TestPromoteHoldsWhatTheGitHubRateLimitCannotFinishAndExitsOne(t *testing.T) {
+	isolateCLICredentials(t)
+	reg, _ := fleetRegistry(t, true)
+	git := testenv.StartGitServer(t, testenv.WithGitBasicAuth("x-access-token", promoteToken))
+	git.CreateRepo(t, "gitops", snapshot(t, copyFixture(t, filepath.Join("fleet", "in"), reg.Host)))
+	clone := git.Clone(t, "gitops", testenv.CloneDepth(1))
+	// Three requests: api's look-up of closed pull requests and its create, then webapp's
+	// look-up, which leaves none for its create.
+	gh := testenv.StartFakeGitHub(t, promoteToken, testenv.WithFakeGitHubRateLimit(3))
+	gh.AddRepo("acme", "gitops", "main")
+	t.Setenv("GITHUB_TOKEN", promoteToken)
+	t.Setenv("GITHUB_API_URL", gh.URL)
+
+	r := runCLI(t, "", "promote", "--dir", clone, "--repo", "acme/gitops", "--base", "main", "--ca-file", reg.CAFile, "--color", "never")
+	if r.code != exitFailed {
+		t.Fatalf("exit %d, want %d\n%s", r.code, exitFailed, r)
+	}
+	webapp := "chart-promoter/chart/" + strings.NewReplacer("/", "-", ":", "-").Replace(reg.Host+"/charts/webapp")
+	want := "error: " + webapp + ": held: GitHub's API rate limit allows 0 more request(s) until "
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "re-run after") {
+		t.Errorf("stderr lacks %q…re-run after…\n%s", want, r)
+	}
+	if prs := gh.PullRequests("acme", "gitops"); len(prs) != 1 || prs[0].Title != "Promote api to 1.0.0" {
+		t.Errorf("pull requests %+v; want api's only", prs)
+	}
+	if branches := git.Git(t, "gitops", "for-each-ref", "--format=%(refname:short)", "refs/heads/"); strings.Contains(branches, webapp) {
+		t.Errorf("a branch was pushed for the held pull request: %s", branches)
+	}
+}

@@ -33,6 +33,7 @@ var ErrRateLimited = errors.New("rate limited by GitHub")
 type Client struct {
 	gh         *gh.Client
 	graphQLURL string
+	budget     *rateBudget
 }
 
 // Option configures a Client.
@@ -113,6 +114,7 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	budget := &rateBudget{now: time.Now}
 	hc.Transport = &retryTransport{
 		next:        next,
 		maxAttempts: o.maxAttempts,
@@ -121,6 +123,7 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 		sleep:       o.sleep,
 		now:         time.Now,
 		timeout:     o.timeout,
+		budget:      budget,
 	}
 
 	// go-github adds the token itself, and only to requests for the
@@ -138,7 +141,7 @@ func New(apiURL, token string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set up GitHub client for %s: %w", rest, err)
 	}
-	return &Client{gh: client, graphQLURL: graphQL}, nil
+	return &Client{gh: client, graphQLURL: graphQL, budget: budget}, nil
 }
 
 // endpoints derives the REST base URL (with the trailing slash go-github

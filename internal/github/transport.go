@@ -32,6 +32,8 @@ type retryTransport struct {
 	// body, so a GitHub that accepts a connection and never answers costs one timeout
 	// per attempt, not the whole run; 0 sets no bound.
 	timeout time.Duration
+	// budget records the rate limit every answer reports, if set.
+	budget *rateBudget
 }
 
 // maxBackoff caps the exponential backoff between attempts after errors.
@@ -60,6 +62,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		resp, err := t.attempt(ctx, r)
+		if err == nil && t.budget != nil {
+			t.budget.observe(resp)
+		}
 		last := attempt >= t.maxAttempts || !rewindable(req)
 
 		var wait time.Duration

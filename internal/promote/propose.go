@@ -22,6 +22,7 @@ import (
 type Git interface {
 	Fetch(ctx context.Context, branches ...string) error
 	RemoteBranch(ctx context.Context, branch string) (plumbing.Hash, bool, error)
+	RemoteBranches(ctx context.Context, prefix string) (map[string]plumbing.Hash, error)
 	ReadFile(commit plumbing.Hash, path string) ([]byte, error)
 	Commit(commit plumbing.Hash) (*gitrepo.Commit, error)
 	CommitFiles(parent plumbing.Hash, files map[string][]byte, message string, author, committer gitrepo.Signature) (plumbing.Hash, error)
@@ -30,7 +31,6 @@ type Git interface {
 
 // GitHub is what a promotion needs of the GitHub API; *github.Client provides it.
 type GitHub interface {
-	FindPullRequest(ctx context.Context, owner, repo, head, base string) (*github.PullRequest, error)
 	ListPullRequests(ctx context.Context, owner, repo string, opt github.ListOptions) ([]*github.PullRequest, error)
 	CreatePullRequest(ctx context.Context, owner, repo string, pr github.NewPullRequest) (*github.PullRequest, bool, error)
 	UpdatePullRequest(ctx context.Context, owner, repo string, number int, title, body string) (*github.PullRequest, error)
@@ -43,6 +43,8 @@ type GitHub interface {
 	EnableAutoMerge(ctx context.Context, nodeID, method string) error
 	CreateCommit(ctx context.Context, owner, repo, parentSHA string, files map[string][]byte, message string) (string, error)
 	UpdateRef(ctx context.Context, owner, repo, branch, sha, expected string) error
+	// RateLimit is what GitHub's latest answer said of the REST API's rate limit.
+	RateLimit() (remaining int, reset time.Time, known bool)
 }
 
 // Logger receives progress for people: the CLI prints it, the Action groups it.
@@ -92,22 +94,36 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	}
 	res := &Result{Plan: plan, Proposals: []Proposal{}}
 	groups := groupChanges(plan.Changes, opts.GroupBy, opts.BranchPrefix)
+	run := &runState{pulls: newOpenPulls(deps.GitHub, opts)}
 	for _, g := range groups {
 		g.display = deps.RepoPath
 		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes, Title: g.title(), Body: g.body()}
-		if opts.DryRun {
+		switch {
+		case opts.DryRun:
 			p.Action = Planned
-			res.Proposals = append(res.Proposals, p)
-			continue
+		case run.held != nil:
+			// The rate limit ran out for an earlier group: stop opening pull requests.
+			p.Action, p.Err = Held, run.held
+		default:
+			pr := proposer{opts: opts, deps: deps, plan: plan, group: g, run: run}
+			pr.propose(ctx, &p) // a failure is in p.Err: callers report it, once, as an error
+			if held := (*RateLimitError)(nil); errors.As(p.Err, &held) {
+				run.held = held
+			}
 		}
-		pr := proposer{opts: opts, deps: deps, plan: plan, group: g}
-		pr.propose(ctx, &p) // a failure is in p.Err: callers report it, once, as an error
 		res.Proposals = append(res.Proposals, p)
 	}
 	if !opts.DryRun {
-		supersede(ctx, opts, deps, res)
+		supersede(ctx, opts, deps, res, run)
 	}
 	return res, nil
+}
+
+// runState is what the groups of one run share with each other.
+type runState struct {
+	pulls *openPulls
+	// held is set once a group was held back for the rate limit.
+	held *RateLimitError
 }
 
 // proposer carries one group through branch, commit and pull request.
@@ -116,11 +132,18 @@ type proposer struct {
 	deps  Deps
 	plan  *Plan
 	group *group
+	run   *runState
+	// existed says whether the branch was on the remote when this run read it: a branch
+	// this run creates has no pull request yet.
+	existed bool
 }
 
 func (pr *proposer) propose(ctx context.Context, p *Proposal) {
 	fail := func(err error) {
 		p.Action, p.Err = Failed, err
+		if errors.As(err, new(*RateLimitError)) {
+			p.Action = Held
+		}
 	}
 	for attempt := 1; ; attempt++ {
 		done, err := pr.updateBranch(ctx, p)
@@ -163,6 +186,7 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 	if err != nil {
 		return false, err
 	}
+	pr.existed = exists
 	if exists {
 		head, err := git.Commit(tip)
 		if err != nil {
@@ -201,6 +225,17 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 		// The base already holds every change (merged meanwhile): nothing to propose.
 		p.Action = Unchanged
 		return true, nil
+	}
+	newPR := !exists
+	if exists {
+		open, err := pr.run.pulls.find(ctx, g.branch)
+		if err != nil {
+			return false, err
+		}
+		newPR = open == nil
+	}
+	if err := checkBudget(pr.deps.GitHub, pr.requestsToFinish(len(files), exists, newPR)); err != nil {
+		return false, err // before anything is written: never half a pull request
 	}
 	message := g.commitMessage(pr.signOff())
 	var commit string
@@ -332,7 +367,7 @@ func sourcesByPath(file string, data []byte) map[sourceKey]manifest.Source {
 
 // unchanged handles a branch that already proposes exactly this group's changes.
 func (pr *proposer) unchanged(ctx context.Context, p *Proposal, base plumbing.Hash) (bool, error) {
-	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
+	existing, err := pr.run.pulls.find(ctx, pr.group.branch)
 	if err != nil {
 		return false, err
 	}
@@ -430,7 +465,7 @@ func (pr *proposer) ahead(ctx context.Context, p *Proposal, tip plumbing.Hash, n
 	p.Warnings = append(p.Warnings, fmt.Sprintf("%s already proposes newer versions (%s) than this run found, from a run that saw them first; it is left as it is",
 		pr.group.branch, strings.Join(newer, ", ")))
 	pr.deps.Log.Warningf("%s", p.Warnings[len(p.Warnings)-1])
-	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
+	existing, err := pr.run.pulls.find(ctx, pr.group.branch)
 	if err != nil {
 		return false, err
 	}
@@ -477,7 +512,7 @@ func (pr *proposer) blocked(ctx context.Context, p *Proposal, head *gitrepo.Comm
 	p.Action = Blocked
 	p.Err = &BlockedError{Branch: pr.group.branch, Commit: head.Hash.String(), Committer: head.Committer.Name}
 	pr.deps.Log.Warningf("%v", p.Err)
-	existing, err := pr.deps.GitHub.FindPullRequest(ctx, pr.opts.Owner, pr.opts.Repo, pr.group.branch, pr.opts.Base)
+	existing, err := pr.run.pulls.find(ctx, pr.group.branch)
 	if err != nil || existing == nil {
 		return err
 	}
@@ -509,9 +544,12 @@ func targetList(g *group) []string {
 // reviewers, assignees and auto-merge to a new PR.
 func (pr *proposer) pullRequest(ctx context.Context, p *Proposal) error {
 	gh, o := pr.deps.GitHub, pr.opts
-	existing, err := gh.FindPullRequest(ctx, o.Owner, o.Repo, pr.group.branch, o.Base)
-	if err != nil {
-		return err
+	var existing *github.PullRequest
+	if pr.existed { // a branch this run created has no pull request to find
+		var err error
+		if existing, err = pr.run.pulls.find(ctx, pr.group.branch); err != nil {
+			return err
+		}
 	}
 	if existing != nil {
 		if existing.Title != p.Title || existing.Body != p.Body {
@@ -529,6 +567,7 @@ func (pr *proposer) pullRequest(ctx context.Context, p *Proposal) error {
 	if err != nil {
 		return err
 	}
+	pr.run.pulls.add(created)
 	p.Action, p.Number, p.URL = Opened, created.Number, created.URL
 	if adopted {
 		// A parallel run opened it first: make its text ours, and leave the rest to it.
@@ -581,7 +620,7 @@ func (pr *proposer) decorate(ctx context.Context, p *Proposal, created *github.P
 // supersede closes older open promotion PRs whose every change a PR of this run now
 // proposes at a version at least as new. Only PRs whose body carries the tool's marker
 // are candidates, and never one whose branch holds a commit the tool did not make.
-func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result) {
+func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result, run *runState) {
 	type target struct {
 		number int
 		to     string
@@ -597,10 +636,10 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result)
 			covered[c.File+"\x00"+c.Path] = target{p.Number, c.To}
 		}
 	}
-	if len(covered) == 0 {
+	if len(covered) == 0 || !mayHaveOthers(ctx, deps, opts, run, ours) {
 		return
 	}
-	open, err := deps.GitHub.ListPullRequests(ctx, opts.Owner, opts.Repo, github.ListOptions{State: "open", Base: opts.Base, HeadPrefix: prefixOr(opts.BranchPrefix)})
+	open, err := run.pulls.list(ctx)
 	if err != nil {
 		deps.Log.Warningf("could not list open pull requests to close superseded ones: %v", err)
 		return
@@ -626,6 +665,10 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result)
 		}
 		if by == 0 || !toolOwnsBranch(ctx, deps, old.Head, opts.Committer) {
 			continue
+		}
+		if err := checkBudget(deps.GitHub, 2); err != nil {
+			deps.Log.Warningf("PR #%d is superseded by #%d but is left open: %v", old.Number, by, err)
+			return // a comment without the close would say something untrue
 		}
 		comment := fmt.Sprintf("Superseded by #%d, which proposes newer versions of the same changes. Closed by chart-promoter.", by)
 		if err := deps.GitHub.Comment(ctx, opts.Owner, opts.Repo, old.Number, comment); err != nil {

@@ -67,6 +67,10 @@ func withGitHubMiddleware(mw func(http.Handler) http.Handler) gitopsOption {
 	return func(c *gitopsConfig) { c.gh = append(c.gh, testenv.WithFakeGitHubMiddleware(mw)) }
 }
 
+func withGitHubOptions(opts ...testenv.FakeGitHubOption) gitopsOption {
+	return func(c *gitopsConfig) { c.gh = append(c.gh, opts...) }
+}
+
 func withGitMiddleware(mw func(http.Handler) http.Handler) gitopsOption {
 	return func(c *gitopsConfig) { c.git = append(c.git, testenv.WithGitMiddleware(mw)) }
 }

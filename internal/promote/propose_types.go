@@ -123,6 +123,9 @@ const (
 	Planned PullRequestAction = "planned"
 	// Failed: Git or GitHub failed for this group; the error says how.
 	Failed PullRequestAction = "failed"
+	// Held: GitHub's API rate limit would have run out before this group's pull request
+	// was complete, so nothing was written for it (a *RateLimitError says when to re-run).
+	Held PullRequestAction = "held"
 )
 
 // Proposal is one group's outcome: its branch, changes and pull request.
@@ -211,13 +214,13 @@ func (r *Result) Changed() bool {
 	return false
 }
 
-// Failed reports whether any file, chart or group failed.
+// Failed reports whether any file, chart or group failed, or a group was held back.
 func (r *Result) Failed() bool {
 	if r.Plan != nil && r.Plan.HasErrors() {
 		return true
 	}
 	for _, p := range r.Proposals {
-		if p.Action == Failed {
+		if p.Action == Failed || p.Action == Held {
 			return true
 		}
 	}

@@ -19,7 +19,7 @@ func Proposals(w io.Writer, res *promote.Result, color bool) {
 	for _, prop := range res.Proposals {
 		what := string(prop.Action)
 		switch prop.Action {
-		case promote.Failed:
+		case promote.Failed, promote.Held:
 			what = p.red(what)
 		case promote.Blocked:
 			what = p.yellow(what)

@@ -45,8 +45,9 @@ type FakeGitHub struct {
 	mu     sync.Mutex
 	repos  map[string]*fakeRepo // by "owner/name"
 	writes int
-	used   int   // requests counted against the rate limit
-	nextID int64 // database IDs of pull requests, comments and commits
+	used   map[string]int // requests counted against each rate limit: "core" (REST), "graphql"
+	limit  int            // requests per hour each rate limit allows
+	nextID int64          // database IDs of pull requests, comments and commits
 }
 
 // FakePR is a pull request as FakeGitHub stores it.
@@ -83,6 +84,19 @@ type FakeGitHubOption func(*fakeGitHubConfig)
 type fakeGitHubConfig struct {
 	login       string
 	middlewares []func(http.Handler) http.Handler
+	rateLimit   int
+}
+
+// fakeRateLimit is the fake's rate limit unless WithFakeGitHubRateLimit sets one: GitHub's
+// for a token of a user, which no test comes near.
+const fakeRateLimit = 5000
+
+// WithFakeGitHubRateLimit sets how many requests each rate limit (REST, and GraphQL apart)
+// allows before the fake refuses them as GitHub does: 403, "API rate limit exceeded",
+// x-ratelimit-remaining 0 and the reset time. Requests that fail authentication count
+// against no limit.
+func WithFakeGitHubRateLimit(requests int) FakeGitHubOption {
+	return func(c *fakeGitHubConfig) { c.rateLimit = requests }
 }
 
 // WithFakeGitHubMiddleware wraps the API's handler, inside request logging and outside auth, to inject faults; the first middleware given is the outermost.
@@ -98,7 +112,7 @@ func WithFakeGitHubLogin(login string) FakeGitHubOption {
 // StartFakeGitHub starts a fake GitHub that accepts token as "Bearer TOKEN" or "token TOKEN", stopped by tb.Cleanup.
 func StartFakeGitHub(tb testing.TB, token string, opts ...FakeGitHubOption) *FakeGitHub {
 	tb.Helper()
-	cfg := fakeGitHubConfig{login: "chart-promoter[bot]"}
+	cfg := fakeGitHubConfig{login: "chart-promoter[bot]", rateLimit: fakeRateLimit}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -107,6 +121,8 @@ func StartFakeGitHub(tb testing.TB, token string, opts ...FakeGitHubOption) *Fak
 		Login:    cfg.login,
 		token:    token,
 		repos:    map[string]*fakeRepo{},
+		used:     map[string]int{},
+		limit:    cfg.rateLimit,
 	}
 	var h http.Handler = f.routes()
 	h = f.countWrites(h)
@@ -430,17 +446,18 @@ func (r *fakeRepo) isAncestor(a, b string) bool {
 
 // Documentation URLs GitHub puts into error bodies.
 const (
-	ghDocsREST      = "https://docs.github.com/rest"
-	ghDocsGraphQL   = "https://docs.github.com/graphql"
-	ghDocsPulls     = "https://docs.github.com/rest/pulls/pulls"
-	ghDocsReviewers = "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request"
-	ghDocsComments  = "https://docs.github.com/rest/issues/comments"
-	ghDocsLabels    = "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue"
-	ghDocsAssignees = "https://docs.github.com/rest/issues/assignees#add-assignees-to-an-issue"
-	ghDocsRefs      = "https://docs.github.com/rest/git/refs"
-	ghDocsBlobs     = "https://docs.github.com/rest/git/blobs#create-a-blob"
-	ghDocsTrees     = "https://docs.github.com/rest/git/trees#create-a-tree"
-	ghDocsCommits   = "https://docs.github.com/rest/git/commits"
+	ghDocsREST       = "https://docs.github.com/rest"
+	ghDocsRateLimits = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
+	ghDocsGraphQL    = "https://docs.github.com/graphql"
+	ghDocsPulls      = "https://docs.github.com/rest/pulls/pulls"
+	ghDocsReviewers  = "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request"
+	ghDocsComments   = "https://docs.github.com/rest/issues/comments"
+	ghDocsLabels     = "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue"
+	ghDocsAssignees  = "https://docs.github.com/rest/issues/assignees#add-assignees-to-an-issue"
+	ghDocsRefs       = "https://docs.github.com/rest/git/refs"
+	ghDocsBlobs      = "https://docs.github.com/rest/git/blobs#create-a-blob"
+	ghDocsTrees      = "https://docs.github.com/rest/git/trees#create-a-tree"
+	ghDocsCommits    = "https://docs.github.com/rest/git/commits"
 )
 
 type ghPrefixKey struct{}
@@ -477,22 +494,30 @@ func (f *FakeGitHub) authenticate(next http.Handler) http.Handler {
 			ghWriteError(w, http.StatusUnauthorized, "Bad credentials", docs)
 			return
 		}
-		f.mu.Lock()
-		f.used++
-		used := f.used
-		f.mu.Unlock()
-		// The fake never runs out; inject exhaustion with a middleware.
 		resource := "core"
 		if r.URL.Path == "/graphql" {
 			resource = "graphql"
 		}
+		// Every authenticated request counts; once none remain, GitHub refuses them
+		// until the hour is over (the fake's hour never ends).
+		f.mu.Lock()
+		exceeded := f.used[resource] >= f.limit
+		if !exceeded {
+			f.used[resource]++
+		}
+		used := f.used[resource]
+		f.mu.Unlock()
 		h := w.Header()
-		h.Set("X-RateLimit-Limit", "5000")
-		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(5000-used, 1)))
+		h.Set("X-RateLimit-Limit", strconv.Itoa(f.limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(f.limit-used))
 		h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
 		h.Set("X-RateLimit-Used", strconv.Itoa(used))
 		h.Set("X-RateLimit-Resource", resource)
 		h.Set("X-GitHub-Media-Type", "github.v3; format=json")
+		if exceeded {
+			ghWriteError(w, http.StatusForbidden, "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.", ghDocsRateLimits)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -386,3 +386,28 @@ func (f *FakeGitHub) mustCommitTree(owner, name, sha string) string {
 	}
 	return c.Tree
 }
+
+func TestFakeGitHubRunsOutOfRequestsAsGitHubDoes(t *testing.T) {
+	f := startFakeWithRepo(t, WithFakeGitHubRateLimit(2))
+	const bearer = "Bearer " + fakeToken
+	for _, wantRemaining := range []string{"1", "0"} {
+		status, h, _ := callFake(t, f, http.MethodGet, "/repos/acme/fleet/pulls", bearer, "")
+		if status != http.StatusOK || h.Get("X-RateLimit-Remaining") != wantRemaining || h.Get("X-RateLimit-Limit") != "2" || h.Get("X-RateLimit-Resource") != "core" {
+			t.Fatalf("status %d, remaining %q of %q (%s); want 200 with %s left of 2", status, h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Resource"), wantRemaining)
+		}
+	}
+	status, h, body := callFake(t, f, http.MethodGet, "/repos/acme/fleet/pulls", bearer, "")
+	msg, _ := body.(map[string]any)["message"].(string)
+	if status != http.StatusForbidden || h.Get("X-RateLimit-Remaining") != "0" || h.Get("X-RateLimit-Reset") == "" || !strings.HasPrefix(msg, "API rate limit exceeded") {
+		t.Errorf("past the limit: status %d, remaining %q, reset %q, message %q; want GitHub's 403", status, h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset"), msg)
+	}
+	// GraphQL has a budget of its own.
+	status, h, _ = callFake(t, f, http.MethodPost, "/graphql", bearer, `{"query":"{ viewer { login } }"}`)
+	if status == http.StatusForbidden || h.Get("X-RateLimit-Resource") != "graphql" || h.Get("X-RateLimit-Remaining") != "1" {
+		t.Errorf("GraphQL after REST ran out: status %d, resource %q, remaining %q; want its own budget", status, h.Get("X-RateLimit-Resource"), h.Get("X-RateLimit-Remaining"))
+	}
+	// A request without credentials is refused before it counts.
+	if status, _, _ := callFake(t, f, http.MethodGet, "/repos/acme/fleet/pulls", "", ""); status != http.StatusUnauthorized {
+		t.Errorf("unauthenticated request: status %d, want 401", status)
+	}
+}
