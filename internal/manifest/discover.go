@@ -59,6 +59,10 @@ type Result struct {
 	// Files holds a SHA-256 of each file that has a source, so edits can refuse a file
 	// that changed after it was read.
 	Files map[string][sha256.Size]byte
+	// UnmatchedInclude are the Include patterns that matched no file, and
+	// UnmatchedExclude the Exclude patterns that left out no file Include selected:
+	// patterns that do nothing, most likely by a typo, which the caller warns about.
+	UnmatchedInclude, UnmatchedExclude []string
 }
 
 // Discover walks root and returns every OCI chart source of every Argo CD Application and
@@ -81,6 +85,8 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		maxSize = DefaultMaxFileSize
 	}
 	res := &Result{Root: root, Files: map[string][sha256.Size]byte{}}
+	includeUsed := make([]bool, len(opts.Include))
+	excludeUsed := make([]bool, len(opts.Exclude))
 
 	var files []string
 	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -98,7 +104,14 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 			}
 			return nil
 		}
-		if !matchAny(include, rel) || matchAny(opts.Exclude, rel) {
+		if opts.Include != nil {
+			if !markMatches(opts.Include, includeUsed, rel) {
+				return nil
+			}
+		} else if !matchAny(include, rel) {
+			return nil
+		}
+		if markMatches(opts.Exclude, excludeUsed, rel) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
@@ -116,6 +129,9 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 	if walkErr != nil {
 		return nil, walkErr
 	}
+
+	res.UnmatchedInclude = unused(opts.Include, includeUsed)
+	res.UnmatchedExclude = unused(opts.Exclude, excludeUsed)
 
 	results := make([]FileScan, len(files))
 	workers := opts.Concurrency
@@ -167,6 +183,28 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 	sortByFileLine(res.Skipped, func(s Skip) (string, int) { return s.File, s.Line })
 	sortByFileLine(res.Problems, func(p Problem) (string, int) { return p.File, p.Line })
 	return res, nil
+}
+
+// markMatches reports whether relPath matches any of globs, and marks in used every
+// glob it matches, so that patterns that match nothing can be told apart.
+func markMatches(globs []*Glob, used []bool, relPath string) bool {
+	matched := false
+	for i, g := range globs {
+		if g.Match(relPath) {
+			used[i], matched = true, true
+		}
+	}
+	return matched
+}
+
+func unused(globs []*Glob, used []bool) []string {
+	var out []string
+	for i, g := range globs {
+		if !used[i] {
+			out = append(out, g.String())
+		}
+	}
+	return out
 }
 
 func sortByFileLine[T any](items []T, key func(T) (string, int)) {
