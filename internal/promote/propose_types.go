@@ -2,6 +2,8 @@ package promote
 
 import (
 	"time"
+
+	"github.com/chart-promoter/chart-promoter/internal/setting"
 )
 
 // Grouping says which changes share one branch and one pull request.
@@ -49,16 +51,10 @@ func ParseCommitVia(s string) (CommitVia, error) {
 	return "", &InputError{Input: "commit-via", Value: s, Want: `"git" or "api"`}
 }
 
-// InputError is a setting with a value the tool cannot use; it says what to write instead.
-type InputError struct {
-	Input, Value, Want string
-}
-
-func (e *InputError) Error() string {
-	return "invalid " + e.Input + " " + quoteValue(e.Value) + ": use " + e.Want
-}
-
-func quoteValue(s string) string { return "\"" + s + "\"" }
+// InputError is a setting with a value the tool cannot use; it says what to write
+// instead. Input is the setting's neutral name, which each adapter spells its own way
+// (see setting.Describe).
+type InputError = setting.InputError
 
 // Identity is a commit author or committer.
 type Identity struct {
