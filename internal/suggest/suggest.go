@@ -23,6 +23,9 @@ func Closest(word string, candidates []string) (string, bool) {
 	return best, best != ""
 }
 
+// Distance is the edit distance between a and b that Closest uses, ignoring case.
+func Distance(a, b string) int { return distance(strings.ToLower(a), strings.ToLower(b)) }
+
 // distance is the optimal string alignment distance between a and b, counted in runes.
 func distance(a, b string) int {
 	s, t := []rune(a), []rune(b)
