@@ -26,6 +26,7 @@ type Git interface {
 	Commit(commit plumbing.Hash) (*gitrepo.Commit, error)
 	CommitFiles(parent plumbing.Hash, files map[string][]byte, message string, author, committer gitrepo.Signature) (plumbing.Hash, error)
 	Push(ctx context.Context, branch string, commit, expected plumbing.Hash) error
+	DeleteBranch(ctx context.Context, branch string, expected plumbing.Hash) error
 }
 
 // GitHub is what a promotion needs of the GitHub API; *github.Client provides it.
@@ -40,6 +41,7 @@ type GitHub interface {
 	AddLabels(ctx context.Context, owner, repo string, number int, labels []string) error
 	RequestReviewers(ctx context.Context, owner, repo string, number int, users, teams []string) error
 	AddAssignees(ctx context.Context, owner, repo string, number int, users []string) error
+	SetMilestone(ctx context.Context, owner, repo string, number, milestone int) error
 	EnableAutoMerge(ctx context.Context, nodeID, method string) error
 	CreateCommit(ctx context.Context, owner, repo, parentSHA string, files map[string][]byte, message string) (string, error)
 	UpdateRef(ctx context.Context, owner, repo, branch, sha, expected string) error
@@ -86,6 +88,10 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	if opts.Committer.Name == "" {
 		opts.Committer = opts.Author
 	}
+	texts, err := opts.Templates.parse()
+	if err != nil {
+		return nil, err
+	}
 	plan, err := Make(ctx, opts.Plan)
 	if err != nil {
 		return nil, err
@@ -94,13 +100,21 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	groups := groupChanges(plan.Changes, opts.GroupBy, opts.BranchPrefix)
 	for _, g := range groups {
 		g.display = deps.RepoPath
-		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes, Title: g.title(), Body: g.body()}
+		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes}
+		title, terr := texts.title(g)
+		body, berr := texts.body(g)
+		p.Title, p.Body = title, body
+		if err := errors.Join(terr, berr); err != nil {
+			p.Action, p.Error = Failed, err.Error()
+			res.Proposals = append(res.Proposals, p)
+			continue
+		}
 		if opts.DryRun {
 			p.Action = Planned
 			res.Proposals = append(res.Proposals, p)
 			continue
 		}
-		pr := proposer{opts: opts, deps: deps, plan: plan, group: g}
+		pr := proposer{opts: opts, deps: deps, plan: plan, group: g, texts: texts}
 		pr.propose(ctx, &p) // a failure is in p.Error: callers report it, once, as an error
 		res.Proposals = append(res.Proposals, p)
 	}
@@ -116,6 +130,7 @@ type proposer struct {
 	deps  Deps
 	plan  *Plan
 	group *group
+	texts texts
 }
 
 func (pr *proposer) propose(ctx context.Context, p *Proposal) {
@@ -202,7 +217,10 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 		p.Action = Unchanged
 		return true, nil
 	}
-	message := g.commitMessage(pr.signOff())
+	message, err := pr.texts.commitMessage(g, pr.signOff())
+	if err != nil {
+		return false, err
+	}
 	var commit string
 	expected := plumbing.ZeroHash
 	if exists {
@@ -341,6 +359,10 @@ func (pr *proposer) unchanged(ctx context.Context, p *Proposal, base plumbing.Ha
 		// planned from predates the merge: the base already holds every change), or an
 		// earlier run stopped before opening it (let pullRequest open one).
 		if done, err := pr.closedBefore(ctx, p); done || err != nil {
+			if done && err == nil {
+				// The branch outlived its closed pull request; the tool made its tip.
+				pr.deleteBranch(ctx, p, pr.group.branch, plumbing.NewHash(p.Commit))
+			}
 			return done, err
 		}
 		if files, err := pr.files(base); err == nil && len(files) == 0 {
@@ -564,6 +586,11 @@ func (pr *proposer) decorate(ctx context.Context, p *Proposal, created *github.P
 			p.Warnings = append(p.Warnings, fmt.Sprintf("could not assign: %v", err))
 		}
 	}
+	if opt.Milestone > 0 {
+		if err := gh.SetMilestone(ctx, o.Owner, o.Repo, created.Number, opt.Milestone); err != nil {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("could not set milestone %d: %v", opt.Milestone, err))
+		}
+	}
 	if opt.AutoMerge != "" {
 		err := gh.EnableAutoMerge(ctx, created.NodeID, strings.ToUpper(opt.AutoMerge))
 		switch {
@@ -625,7 +652,8 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result)
 			}
 			by = t.number
 		}
-		if by == 0 || !toolOwnsBranch(ctx, deps, old.Head, opts.Committer) {
+		tip, owned := toolOwnsBranch(ctx, deps, old.Head, opts.Committer)
+		if by == 0 || !owned {
 			continue
 		}
 		comment := fmt.Sprintf("Superseded by #%d, which proposes newer versions of the same changes. Closed by chart-promoter.", by)
@@ -643,7 +671,28 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result)
 			}
 		}
 		deps.Log.Infof("closed PR #%d, superseded by #%d", old.Number, by)
+		if !opts.KeepBranches {
+			if err := deps.Git.DeleteBranch(ctx, old.Head, tip); err != nil {
+				deps.Log.Warningf("could not delete %s, the branch of superseded PR #%d: %v", old.Head, old.Number, err)
+			} else {
+				deps.Log.Infof("deleted %s, the branch of superseded PR #%d", old.Head, old.Number)
+			}
+		}
 	}
+}
+
+// deleteBranch deletes the branch of a pull request that was closed, unless the options
+// keep branches; tip is the commit the tool made there (the lease: a branch that moved
+// since is a person's now, and stays).
+func (pr *proposer) deleteBranch(ctx context.Context, p *Proposal, branch string, tip plumbing.Hash) {
+	if pr.opts.KeepBranches || tip.IsZero() {
+		return
+	}
+	if err := pr.deps.Git.DeleteBranch(ctx, branch, tip); err != nil {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("could not delete %s, the branch of closed PR #%d: %v", branch, p.Number, err))
+		return
+	}
+	pr.deps.Log.Infof("deleted %s, the branch of closed PR #%d", branch, p.Number)
 }
 
 // atLeast reports whether revision newer is the same version as older or a newer one;
@@ -663,17 +712,18 @@ func atLeast(newer, older string) bool {
 	return version.Compare(n.SemVer, o.SemVer) >= 0
 }
 
-// toolOwnsBranch reports whether the tip of branch is a commit the tool made.
-func toolOwnsBranch(ctx context.Context, deps Deps, branch string, committer Identity) bool {
+// toolOwnsBranch reports whether the tip of branch is a commit the tool made, and
+// returns that tip.
+func toolOwnsBranch(ctx context.Context, deps Deps, branch string, committer Identity) (plumbing.Hash, bool) {
 	if err := deps.Git.Fetch(ctx, branch); err != nil {
-		return false
+		return plumbing.ZeroHash, false
 	}
 	tip, ok, err := deps.Git.RemoteBranch(ctx, branch)
 	if err != nil || !ok {
-		return false
+		return plumbing.ZeroHash, false
 	}
 	head, err := deps.Git.Commit(tip)
-	return err == nil && madeByTool(head, committer)
+	return tip, err == nil && madeByTool(head, committer)
 }
 
 // gitHubCommitter is the committer GitHub records on commits made through its API.

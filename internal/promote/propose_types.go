@@ -73,6 +73,8 @@ type PullRequestOptions struct {
 	Draft         bool
 	// AutoMerge is "", "merge", "squash" or "rebase".
 	AutoMerge string
+	// Milestone is the number of the milestone new pull requests get; 0 for none.
+	Milestone int
 }
 
 // ProposeOptions configure a promotion: a plan, then one branch, commit and pull request
@@ -96,6 +98,12 @@ type ProposeOptions struct {
 	PullRequest PullRequestOptions
 	// DryRun plans and reports the groups without touching Git or GitHub.
 	DryRun bool
+	// KeepBranches keeps the branches of promotion pull requests the tool closes as
+	// superseded, and of those a person closed without merging; by default they are
+	// deleted when their tip is a commit the tool made (never a person's branch).
+	KeepBranches bool
+	// Templates replace the default commit message, pull request title and body.
+	Templates Templates
 	// Now stamps commits (default time.Now); tests fix it.
 	Now func() time.Time
 }

@@ -32,6 +32,9 @@ func Flag(name, value string) string {
 type InputError struct {
 	Input, Value, Want string
 	Err                error
+	// Pair is a setting Input goes together with ("author-email" for "author-name"):
+	// the error is that one was given without the other.
+	Pair string
 }
 
 func (e *InputError) Error() string { return e.describe(Flag) }
@@ -42,6 +45,8 @@ func (e *InputError) Unwrap() error { return e.Err }
 func (e *InputError) describe(spell Speller) string {
 	name := spell(e.Input, "")
 	switch {
+	case e.Pair != "":
+		return name + " and " + spell(e.Pair, "") + " go together: " + e.Want
 	case e.Err != nil && e.Want != "":
 		return name + " " + strconv.Quote(e.Value) + ": " + e.Err.Error() + "; use " + e.Want
 	case e.Err != nil:
