@@ -195,7 +195,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Warnings: globWarnings(found)}
+	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Warnings: append([]Warning{}, globWarnings(found)...)}
 	plan.Warnings = append(plan.Warnings, unusedCharts(ctx, discovery, only, found)...)
 	for _, p := range found.Problems {
 		plan.Errors = append(plan.Errors, Error{File: p.File, Line: p.Line, Message: p.Message})
