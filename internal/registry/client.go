@@ -117,10 +117,10 @@ func New(opts ...Option) (*Client, error) {
 	}
 	sec := &secrets{}
 	if o.plainHTTP {
-		o.warnings = append(o.warnings, o.spell("plain-http", "")+": registry traffic, credentials included, is not encrypted")
+		o.warnings = append(o.warnings, o.spell("plain-http", "true")+": registry traffic, credentials included, is not encrypted")
 	}
 	if o.insecure && !o.plainHTTP {
-		o.warnings = append(o.warnings, o.spell("insecure-skip-tls-verify", "")+": registry certificates are not verified, so anyone on the network path can read and change what the tool reads, and take its credentials")
+		o.warnings = append(o.warnings, o.spell("insecure-skip-tls-verify", "true")+": registry certificates are not verified, so anyone on the network path can read and change what the tool reads, and take its credentials")
 	}
 	c := &Client{
 		opts: o,
@@ -328,12 +328,12 @@ func (c *Client) describe(ctx context.Context, err error, action, where string) 
 	// A TLS server answers a plain HTTP request with 400 ("Client sent an HTTP request to
 	// an HTTPS server", or nginx's "The plain HTTP request was sent to HTTPS port").
 	case c.opts.plainHTTP && errors.As(err, &respErr) && respErr.StatusCode == http.StatusBadRequest:
-		hint = " (" + host + " answered plain HTTP with 400 Bad Request: it most likely speaks HTTPS; drop " + spell("plain-http", "") + ")"
+		hint = " (" + host + " answered plain HTTP with 400 Bad Request: it most likely speaks HTTPS; drop " + spell("plain-http", "true") + ")"
 	// net/http words a plain HTTP answer to a TLS handshake this way, with errors.New.
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		hint = " (" + host + " speaks plain HTTP, not HTTPS: if it is a local registry, retry with " + spell("plain-http", "") + ")"
+		hint = " (" + host + " speaks plain HTTP, not HTTPS: if it is a local registry, retry with " + spell("plain-http", "true") + ")"
 	case isTLSError(err):
-		hint = " (TLS verification failed: give the registry's CA with " + spell("ca-file", "FILE") + ", or retry with " + spell("plain-http", "") + " for a local HTTP registry)"
+		hint = " (TLS verification failed: give the registry's CA with " + spell("ca-file", "FILE") + ", or retry with " + spell("plain-http", "true") + " for a local HTTP registry)"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		hint = " (connection refused: is the registry running, and is " + host + " the right host and port?)"
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:

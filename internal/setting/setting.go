@@ -47,8 +47,10 @@ func (e *InputError) describe(spell Speller) string {
 	switch {
 	case e.Pair != "":
 		return name + " and " + spell(e.Pair, "") + " go together: " + e.Want
-	case e.Err != nil && e.Want != "":
+	case e.Err != nil && e.Want != "" && e.Value != "":
 		return name + " " + strconv.Quote(e.Value) + ": " + e.Err.Error() + "; use " + e.Want
+	case e.Err != nil && e.Want != "":
+		return name + ": " + e.Err.Error() + "; use " + e.Want
 	case e.Err != nil:
 		return name + ": " + e.Err.Error()
 	}
