@@ -9,9 +9,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -245,12 +247,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			plan.Warnings = append(plan.Warnings, Warning{Message: msg})
 		}
 	}
-	charts := make([]string, 0, len(byChart))
-	for chart := range byChart {
-		charts = append(charts, chart)
-	}
-	sort.Strings(charts)
-	for _, chart := range charts {
+	for _, chart := range slices.Sorted(maps.Keys(byChart)) {
 		r := resolved[chart]
 		if r.err != nil {
 			plan.Errors = append(plan.Errors, Error{Chart: chart, Message: fmt.Sprintf("%v (%d source(s) not planned)", r.err, len(byChart[chart]))})
@@ -489,14 +486,8 @@ func (p *Plan) sort() {
 	sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].File < p.Files[j].File })
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // SplitSkipped separates the sources passed over from those already up to date.
 func (p *Plan) SplitSkipped() (skipped, upToDate []Skip) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -425,7 +426,7 @@ func (pr *proposer) newerOnBranch(ctx context.Context, tip plumbing.Hash) ([]str
 		case cmp < 0:
 			return nil, nil
 		case cmp > 0:
-			if v := chartName(c.Chart) + " " + s.Revision; !contains(newer, v) {
+			if v := chartName(c.Chart) + " " + s.Revision; !slices.Contains(newer, v) {
 				newer = append(newer, v)
 				confirm = append(confirm, chartVersion{c.Chart, s.Revision})
 			}

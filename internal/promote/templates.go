@@ -3,6 +3,7 @@ package promote
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -124,7 +125,7 @@ func (g *group) data(def string) TemplateData {
 		d.Digest, d.Metadata = one[0].Digest, one[0].Metadata
 	}
 	for _, c := range g.changes {
-		if !contains(d.Applications, c.Application) {
+		if !slices.Contains(d.Applications, c.Application) {
 			d.Applications = append(d.Applications, c.Application)
 		}
 		d.Changes = append(d.Changes, TemplateChange{
