@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"text/template"
 
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/tmpl"
 )
 
-// Templates are Go text/template texts (https://pkg.go.dev/text/template) that replace
-// the default commit message, pull request title and pull request body. Each is executed
-// with a TemplateData; "" keeps the default. Whatever a template writes, the tool still
+// Templates are texts in Go's text/template syntax (https://pkg.go.dev/text/template) that
+// replace the default commit message, pull request title and pull request body, executed
+// by package tmpl over a TemplateData; "" keeps the default. Whatever a template writes, the tool still
 // appends what later runs read: the fingerprint trailer (and Signed-off-by) to the commit
 // message, the hidden marker to the body.
 type Templates struct {
@@ -63,9 +63,45 @@ type TemplateChange struct {
 	Metadata registry.Metadata
 }
 
+// value is d as package tmpl reads it: maps keyed by the documented field names.
+func (d TemplateData) value() map[string]any {
+	changes := make([]any, 0, len(d.Changes))
+	for _, c := range d.Changes {
+		changes = append(changes, map[string]any{
+			"File": c.File, "Line": c.Line, "Application": c.Application, "Kind": c.Kind, "Namespace": c.Namespace,
+			"Destination": c.Destination, "Chart": c.Chart, "ChartName": c.ChartName, "From": c.From, "To": c.To,
+			"Digest": c.Digest, "Constraint": c.Constraint, "Metadata": metadataValue(c.Metadata),
+		})
+	}
+	return map[string]any{
+		"Group": d.Group, "Branch": d.Branch, "Chart": d.Chart, "Charts": list(d.Charts), "Versions": list(d.Versions),
+		"Applications": list(d.Applications), "Digest": d.Digest, "Metadata": metadataValue(d.Metadata),
+		"Changes": changes, "Default": d.Default,
+	}
+}
+
+func metadataValue(md registry.Metadata) map[string]any {
+	annotations := map[string]any{}
+	for k, v := range md.Annotations {
+		annotations[k] = v
+	}
+	return map[string]any{
+		"Name": md.Name, "Version": md.Version, "AppVersion": md.AppVersion, "Description": md.Description,
+		"Home": md.Home, "Sources": list(md.Sources), "Deprecated": md.Deprecated, "Annotations": annotations,
+	}
+}
+
+func list(items []string) []any {
+	out := make([]any, len(items))
+	for i, s := range items {
+		out[i] = s
+	}
+	return out
+}
+
 // texts are the parsed templates; a nil template means the default text.
 type texts struct {
-	commitTmpl, titleTmpl, bodyTmpl *template.Template
+	commitTmpl, titleTmpl, bodyTmpl *tmpl.Template
 }
 
 // parse parses the templates and executes each on a sample group, so that a field the
@@ -77,7 +113,7 @@ func (t Templates) parse() (texts, error) {
 	for _, one := range []struct {
 		input string
 		text  string
-		into  **template.Template
+		into  **tmpl.Template
 	}{
 		{"commit-message-template", t.CommitMessage, &out.commitTmpl},
 		{"title-template", t.Title, &out.titleTmpl},
@@ -86,15 +122,15 @@ func (t Templates) parse() (texts, error) {
 		if strings.TrimSpace(one.text) == "" {
 			continue
 		}
-		tmpl, err := template.New(one.input).Option("missingkey=error").Parse(one.text)
+		t, err := tmpl.Parse(one.input, one.text)
 		if err == nil {
-			err = tmpl.Execute(&strings.Builder{}, sampleData())
+			err = t.Execute(&strings.Builder{}, sampleData().value())
 		}
 		if err != nil {
 			errs = append(errs, &InputError{Input: one.input, Err: err, Want: "a Go template over the fields the README lists, e.g. {{ .Chart }} {{ index .Versions 0 }}"})
 			continue
 		}
-		*one.into = tmpl
+		*one.into = t
 	}
 	return out, errors.Join(errs...)
 }
@@ -138,13 +174,13 @@ func (g *group) data(def string) TemplateData {
 
 // render executes tmpl for g; def is the default text, used when tmpl is nil or writes
 // nothing but space.
-func (g *group) render(tmpl *template.Template, def string) (string, error) {
-	if tmpl == nil {
+func (g *group) render(t *tmpl.Template, def string) (string, error) {
+	if t == nil {
 		return def, nil
 	}
 	var b strings.Builder
-	if err := tmpl.Execute(&b, g.data(def)); err != nil {
-		return "", fmt.Errorf("%s: %w", tmpl.Name(), err)
+	if err := t.Execute(&b, g.data(def).value()); err != nil {
+		return "", fmt.Errorf("%s: %w", t.Name(), err)
 	}
 	if strings.TrimSpace(b.String()) == "" {
 		return def, nil

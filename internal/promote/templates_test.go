@@ -14,14 +14,14 @@ func TestTemplatesWriteTheCommitTitleAndBodyAndTheToolKeepsItsMarkers(t *testing
 	opts.SignOff = true
 	opts.Templates = promote.Templates{
 		CommitMessage: "deploy({{ .Chart }}): {{ index .Versions 0 }}\n\n{{ range .Changes }}{{ .Application }} {{ .From }}->{{ .To }} in {{ .File }}\n{{ end }}",
-		Title:         "[{{ .Chart }}] {{ join .Versions }} for {{ len .Applications }} app(s)",
+		Title:         "[{{ title .Chart }}] {{ join .Versions \", \" }} for {{ len .Applications }} app(s)",
 		Body:          "Digest {{ .Digest }}, appVersion {{ .Metadata.AppVersion }}.\n\n{{ .Default }}",
 	}
-	// join is not a template function: the title template is refused before anything runs.
-	if _, err := promote.Propose(t.Context(), opts, promote.Deps{}); err == nil || !strings.Contains(err.Error(), "--title-template") || !strings.Contains(err.Error(), `"join" not defined`) {
+	// title is not a template function: the title template is refused before anything runs.
+	if _, err := promote.Propose(t.Context(), opts, promote.Deps{}); err == nil || !strings.Contains(err.Error(), "--title-template") || !strings.Contains(err.Error(), `"title" not defined`) {
 		t.Fatalf("Propose with an unknown function = %v; want an error naming --title-template", err)
 	}
-	opts.Templates.Title = "[{{ .Chart }}] {{ index .Versions 0 }} for {{ len .Applications }} app(s)"
+	opts.Templates.Title = "[{{ .Chart }}] {{ join .Versions \", \" }} for {{ len .Applications }} app(s)"
 
 	p := only(t, w.propose(opts))
 	if p.Action != promote.Opened {
