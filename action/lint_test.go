@@ -106,7 +106,7 @@ func readmeSnippets(t *testing.T) []readmeSnippet {
 const configSnippet = "# chart-promoter.yaml"
 
 // asWorkflow turns a README snippet into a workflow actionlint can check: a workflow as
-// it stands, a list of steps inside a job of one. The published action's name is replaced
+// it stands, a job's body (steps, with permissions) or a list of steps inside a job of one. The published action's name is replaced
 // by ./ so that its inputs and outputs are checked against this repository's action.yml.
 func asWorkflow(s readmeSnippet) (string, bool) {
 	text := strings.ReplaceAll(s.text, "chart-promoter/chart-promoter@v1", "./")
@@ -118,6 +118,17 @@ func asWorkflow(s readmeSnippet) (string, bool) {
 	switch {
 	case root.Kind == yaml.MappingNode && hasKey(root, "jobs") && hasKey(root, "on"):
 		return text, true
+	case root.Kind == yaml.MappingNode && hasKey(root, "steps"):
+		// A job's body: its permissions and steps.
+		var b strings.Builder
+		b.WriteString("on: workflow_dispatch\njobs:\n  snippet:\n")
+		if !hasKey(root, "runs-on") {
+			b.WriteString("    runs-on: ubuntu-latest\n")
+		}
+		for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			b.WriteString("    " + line + "\n")
+		}
+		return b.String(), true
 	case root.Kind == yaml.SequenceNode:
 		var b strings.Builder
 		b.WriteString("on: workflow_dispatch\npermissions:\n  contents: read\njobs:\n  snippet:\n    runs-on: ubuntu-latest\n    steps:\n")
@@ -166,7 +177,7 @@ func TestReadmeWorkflowSnippetsPassActionlint(t *testing.T) {
 		checked++
 		wf, ok := asWorkflow(s)
 		if !ok {
-			t.Errorf("README.md:%d: a yaml block that is neither a workflow (on: and jobs:) nor a list of steps; make it one, so it can be checked", s.line)
+			t.Errorf("README.md:%d: a yaml block that is neither a workflow (on: and jobs:), a job (steps:) nor a list of steps; make it one, so it can be checked", s.line)
 			continue
 		}
 		errs, err := linter.Lint(filepath.Join(root, ".github", "workflows", fmt.Sprintf("readme-line-%d.yml", s.line)), []byte(wf), project)

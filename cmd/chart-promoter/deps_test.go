@@ -2,31 +2,28 @@ package main
 
 import (
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestTheBinaryDoesNotExecuteTextTemplates guards the Action's image size: executing a
-// text/template (or html/template) looks methods up by name at run time, which makes the
-// linker keep every exported method of every reachable type — some 12 MB more on this
-// binary, pulled on every Action run. cobra and go-githubactions import text/template but
-// only execute it when asked to; the tool's own templates go through internal/tmpl.
-func TestTheBinaryDoesNotExecuteTextTemplates(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "chart-promoter")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	out, err := exec.Command("go", "tool", "nm", bin).Output()
+// TestTheToolsOwnCodeDoesNotExecuteTextTemplates guards the Action's image size:
+// executing a text/template (or html/template) looks methods up by name at run time,
+// which makes the linker keep every exported method of every reachable type — some
+// 12 MB more on this binary, pulled on every Action run. The tool's own templates go
+// through internal/tmpl, which parses with text/template/parse and evaluates the tree
+// itself. (Dependencies are another matter: `go tool nm` on the binary shows whether one
+// executes text/template, as text/template.(*state).evalField.)
+func TestTheToolsOwnCodeDoesNotExecuteTextTemplates(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "github.com/chart-promoter/chart-promoter/...").Output()
 	if err != nil {
-		t.Fatalf("go tool nm: %v", err)
+		t.Fatalf("go list: %v", err)
 	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.Contains(line, "text/template.(*state).evalField") {
-			t.Fatalf("the binary executes text/template (%s); use internal/tmpl, see its package doc", strings.TrimSpace(line))
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		for _, imp := range fields[1:] {
+			if imp == "text/template" || imp == "html/template" {
+				t.Errorf("%s imports %s; use internal/tmpl (see its package doc)", fields[0], imp)
+			}
 		}
 	}
 }
