@@ -18,8 +18,8 @@ const maxAnnotations = 50
 // annotationTitle heads every annotation, so that they are recognisable in a pull request.
 const annotationTitle = "chart-promoter"
 
-// Annotate turns a plan's errors and its changes' warnings into workflow annotations, on
-// the file and line they concern. File names in a plan are relative to the scanned
+// Annotate turns a plan's errors, its warnings and its changes' warnings into workflow
+// annotations, on the file and line they concern. File names in a plan are relative to the scanned
 // directory; workdirPrefix is that directory relative to the repository root (the
 // working-directory input), which GitHub needs to place an annotation.
 func Annotate(a *githubactions.Action, plan *promote.Plan, workdirPrefix string) {
@@ -55,7 +55,16 @@ func Annotate(a *githubactions.Action, plan *promote.Plan, workdirPrefix string)
 			continue
 		}
 		annotated++
-		a.WithFieldsMap(placement(workdirPrefix, w.File, w.Line, 0)).Warningf("%s", w.Message)
+		msg := w.Describe(inputSpelling)
+		if w.File != "" {
+			// The placement carries the file and line.
+			msg = promote.Warning{Setting: w.Setting, Message: w.Message}.Describe(inputSpelling)
+		}
+		fields := placement(workdirPrefix, w.File, w.Line, 0)
+		if w.File == "" && w.Chart != "" {
+			fields["title"] = annotationTitle + ": " + w.Chart
+		}
+		a.WithFieldsMap(fields).Warningf("%s", msg)
 	}
 	for _, c := range plan.Changes {
 		for _, w := range c.Warnings {

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -169,7 +170,7 @@ func (t *Trigger) registryPackage(p payload) error {
 		digest = pv.Version
 	}
 
-	verb := firstNonEmpty(p.Action, "published")
+	verb := cmp.Or(p.Action, "published")
 	switch {
 	case t.Version != "":
 		t.Source = fmt.Sprintf("%s:%s %s", chart, t.Version, verb)
@@ -210,7 +211,7 @@ func chartOfPackage(name, namespace, owner, packageURL string) (chart, tag strin
 		return "", "", errors.New("registry_package.name is missing from the event payload")
 	}
 	// Old payloads carry "owner/repository" in namespace; the package lives under the owner.
-	ns, _, _ := strings.Cut(firstNonEmpty(owner, namespace), "/")
+	ns, _, _ := strings.Cut(cmp.Or(owner, namespace), "/")
 	if ns == "" {
 		return "", "", errors.New("registry_package.namespace is missing from the event payload")
 	}

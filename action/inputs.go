@@ -4,6 +4,7 @@
 package action
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 	"time"
@@ -48,6 +49,14 @@ const (
 	inRegistryHost     = "registry-host"
 	inAPIURL           = "github-api-url"
 	inWaitForVersion   = "wait-for-version"
+	inInsecure         = "insecure-skip-tls-verify"
+	inCertFile         = "cert-file"
+	inKeyFile          = "key-file"
+	inMilestone        = "milestone"
+	inDeleteBranch     = "delete-branch"
+	inCommitTemplate   = "commit-message-template"
+	inTitleTemplate    = "title-template"
+	inBodyTemplate     = "body-template"
 )
 
 // InputNames lists every input ReadInputs reads; action.yml must declare exactly these.
@@ -58,6 +67,8 @@ func InputNames() []string {
 		inDraft, inAutoMerge, inDryRun, inSignOff, inAuthorName, inAuthorEmail,
 		inBranchPrefix, inWorkingDirectory, inMirrors, inPlainHTTP, inCAFile,
 		inRegistryUsername, inRegistryPassword, inRegistryHost, inAPIURL, inWaitForVersion,
+		inInsecure, inCertFile, inKeyFile, inMilestone, inDeleteBranch,
+		inCommitTemplate, inTitleTemplate, inBodyTemplate,
 	}
 }
 
@@ -110,9 +121,13 @@ type Inputs struct {
 	WorkingDirectory string
 	// Mirrors are "HOST[/PATH]=TARGET" redirections of registry reads.
 	Mirrors []string
-	// PlainHTTP talks HTTP to registries; CAFile adds trusted CA certificates.
-	PlainHTTP bool
-	CAFile    string
+	// PlainHTTP talks HTTP to registries; CAFile adds trusted CA certificates;
+	// InsecureSkipTLSVerify accepts any certificate; CertFile and KeyFile are a client
+	// certificate for registries that ask for one.
+	PlainHTTP             bool
+	CAFile                string
+	InsecureSkipTLSVerify bool
+	CertFile, KeyFile     string
 	// RegistryUsername and RegistryPassword are explicit registry credentials, given only
 	// to RegistryHosts (default: the hosts of the charts the run is about).
 	RegistryUsername, RegistryPassword string
@@ -122,12 +137,24 @@ type Inputs struct {
 	// WaitForVersion is how long to wait for the event's version to show in the registry's
 	// tag list, which can lag the push that triggered the workflow.
 	WaitForVersion time.Duration
+	// Milestone is the number of the milestone new pull requests get, 0 for none.
+	Milestone int
+	// DeleteBranch deletes the tool's branches of the promotion pull requests it closes
+	// as superseded and of those closed unmerged.
+	DeleteBranch bool
+	// Templates replace the default commit message, pull request title and body.
+	Templates promote.Templates
 }
 
 // ReadInputs reads and validates the step's inputs. Secrets are masked before anything
 // else is read, so that no later message can print them. Every invalid input is
-// reported, one per line.
+// reported, one per line, with the settings spelt as inputs.
 func ReadInputs(a *githubactions.Action) (Inputs, error) {
+	in, err := readInputs(a)
+	return in, worded(err)
+}
+
+func readInputs(a *githubactions.Action) (Inputs, error) {
 	var in Inputs
 	in.Token = readSecret(a, inToken)
 	in.RegistryPassword = readSecret(a, inRegistryPassword)
@@ -143,72 +170,107 @@ func ReadInputs(a *githubactions.Action) (Inputs, error) {
 		check(err)
 		return b
 	}
+	// booleanOr reads an input whose default (in action.yml) is def.
+	booleanOr := func(name string, def bool) bool {
+		if a.GetInput(name) == "" {
+			return def
+		}
+		return boolean(name)
+	}
 
 	for _, ref := range list(a.GetInput(inChart)) {
 		norm, err := manifest.NormalizeChart(ref)
-		check(prefixed(inChart, err))
+		if err != nil {
+			check(&promote.InputError{Input: inChart, Err: err})
+		}
 		in.Chart = append(in.Chart, norm)
 	}
 	in.Constraint = a.GetInput(inConstraint)
 	in.Config = a.GetInput(inConfig)
 	_, err := version.ParseConstraint(in.Constraint)
 	check(err)
-	in.Paths, err = globs(inPaths, a.GetInput(inPaths))
+	in.Paths, err = globs("include", a.GetInput(inPaths))
 	check(err)
-	in.Exclude, err = globs(inExclude, a.GetInput(inExclude))
+	in.Exclude, err = globs("exclude", a.GetInput(inExclude))
 	check(err)
 
 	in.DryRun = boolean(inDryRun)
 	if in.Token == "" && !in.DryRun {
 		check(errors.New("token is empty: pass `token: ${{ secrets.GITHUB_TOKEN }}` (the default) or a token that may push and open pull requests, or set `dry-run: true`"))
 	}
-	in.Repository = firstNonEmpty(a.GetInput(inRepository), a.Getenv("GITHUB_REPOSITORY"))
-	check(checkRepository(in.Repository))
+	in.Repository = cmp.Or(a.GetInput(inRepository), a.Getenv("GITHUB_REPOSITORY"))
+	if in.Repository == "" {
+		check(errors.New("repository is empty: set `repository: owner/name` (GITHUB_REPOSITORY is unset outside GitHub Actions)"))
+	}
 	in.Base = base(a, in.Repository)
 
-	in.GroupBy, err = promote.ParseGrouping(a.GetInput(inGroupBy))
-	check(err)
-	in.CommitVia, err = promote.ParseCommitVia(a.GetInput(inCommitVia))
-	check(err)
-
-	in.Labels = list(a.GetInput(inLabels))
-	in.Reviewers = users(list(a.GetInput(inReviewers)))
-	in.TeamReviewers = teams(list(a.GetInput(inTeamReviewers)))
-	in.Assignees = users(list(a.GetInput(inAssignees)))
-	in.Draft = boolean(inDraft)
-	in.AutoMerge = strings.ToLower(a.GetInput(inAutoMerge))
-	switch in.AutoMerge {
-	case "", "merge", "squash", "rebase":
-	default:
-		check(&promote.InputError{Input: inAutoMerge, Value: in.AutoMerge, Want: `"merge", "squash" or "rebase", or leave it empty`})
+	// The promotion's settings are checked by the builder the CLI uses too.
+	s := promote.Settings{
+		Repository: in.Repository, Base: in.Base,
+		GroupBy: a.GetInput(inGroupBy), CommitVia: a.GetInput(inCommitVia), BranchPrefix: a.GetInput(inBranchPrefix),
+		AuthorName: a.GetInput(inAuthorName), AuthorEmail: a.GetInput(inAuthorEmail), SignOff: boolean(inSignOff),
+		Labels: list(a.GetInput(inLabels)), Reviewers: users(list(a.GetInput(inReviewers))),
+		TeamReviewers: teams(list(a.GetInput(inTeamReviewers))), Assignees: users(list(a.GetInput(inAssignees))),
+		Draft: boolean(inDraft), AutoMerge: a.GetInput(inAutoMerge), Milestone: a.GetInput(inMilestone),
+		DeleteBranch:          booleanOr(inDeleteBranch, true),
+		CommitMessageTemplate: a.GetInput(inCommitTemplate), TitleTemplate: a.GetInput(inTitleTemplate), BodyTemplate: a.GetInput(inBodyTemplate),
+		DryRun: in.DryRun,
 	}
-	in.SignOff = boolean(inSignOff)
-	in.AuthorName, in.AuthorEmail = a.GetInput(inAuthorName), a.GetInput(inAuthorEmail)
-	check(checkAuthor(in.AuthorName, in.AuthorEmail))
-	in.BranchPrefix = firstNonEmpty(a.GetInput(inBranchPrefix), DefaultBranchPrefix)
-	check(checkBranchPrefix(in.BranchPrefix))
+	opts, err := s.ProposeOptions(promote.Options{})
+	if in.Repository == "" {
+		err = dropInput(err, inRepository) // said above, more helpfully
+	}
+	check(err)
+	in.GroupBy, in.CommitVia, in.BranchPrefix = opts.GroupBy, opts.CommitVia, opts.BranchPrefix
+	in.Labels, in.Reviewers, in.TeamReviewers, in.Assignees = s.Labels, s.Reviewers, s.TeamReviewers, s.Assignees
+	in.Draft, in.AutoMerge, in.SignOff = s.Draft, opts.PullRequest.AutoMerge, s.SignOff
+	in.AuthorName, in.AuthorEmail = s.AuthorName, s.AuthorEmail
+	in.Milestone, in.DeleteBranch, in.Templates = opts.PullRequest.Milestone, s.DeleteBranch, opts.Templates
+
 	in.WorkingDirectory, err = workingDirectory(a.GetInput(inWorkingDirectory))
 	check(err)
 
 	in.Mirrors = list(a.GetInput(inMirrors))
 	for _, m := range in.Mirrors {
 		_, err := registry.ParseMirror(m)
-		check(prefixed(inMirrors, err))
+		check(err)
 	}
 	in.PlainHTTP = boolean(inPlainHTTP)
 	in.CAFile = a.GetInput(inCAFile)
+	in.InsecureSkipTLSVerify = boolean(inInsecure)
+	in.CertFile, in.KeyFile = a.GetInput(inCertFile), a.GetInput(inKeyFile)
+	if (in.CertFile == "") != (in.KeyFile == "") {
+		check(&promote.InputError{Input: inCertFile, Pair: inKeyFile, Want: "set both (a PEM certificate and its key), or neither"})
+	}
 	in.RegistryUsername = a.GetInput(inRegistryUsername)
 	if (in.RegistryUsername == "") != (in.RegistryPassword == "") {
 		check(errors.New("registry-username and registry-password go together: set both, or neither to use the runner's docker and Helm logins"))
 	}
 	in.RegistryHosts = list(a.GetInput(inRegistryHost))
 
-	in.APIURL = firstNonEmpty(a.GetInput(inAPIURL), a.Getenv("GITHUB_API_URL"), DefaultAPIURL)
+	in.APIURL = cmp.Or(a.GetInput(inAPIURL), a.Getenv("GITHUB_API_URL"), DefaultAPIURL)
 	check(checkAPIURL(in.APIURL))
 	in.WaitForVersion, err = waitDuration(a.GetInput(inWaitForVersion))
 	check(err)
 
 	return in, errors.Join(errs...)
+}
+
+// dropInput removes from err, a join of errors, the InputErrors about input.
+func dropInput(err error, input string) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	var kept []error
+	for _, e := range joined.Unwrap() {
+		var ie *promote.InputError
+		if errors.As(e, &ie) && ie.Input == input {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return errors.Join(kept...)
 }
 
 // readSecret reads an input and masks it at once. A multi-line secret (a JSON key file)

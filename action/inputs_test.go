@@ -31,6 +31,7 @@ func TestReadInputsDefaults(t *testing.T) {
 		WorkingDirectory: ".",
 		APIURL:           "https://api.github.com",
 		WaitForVersion:   2 * time.Minute,
+		DeleteBranch:     true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -185,8 +186,8 @@ func TestReadInputsRejects(t *testing.T) {
 		{"a repository without owner", map[string]string{input("repository"): "gitops"}, `invalid repository "gitops": use owner/name`},
 		{"a repository URL", map[string]string{input("repository"): "https://github.com/acme/gitops"}, `invalid repository "https://github.com/acme/gitops": use owner/name`},
 		{"no repository at all", map[string]string{"GITHUB_REPOSITORY": ""}, "repository is empty: set `repository: owner/name`"},
-		{"a malformed glob", map[string]string{input("paths"): "apps/[abc.yaml"}, `paths: glob "apps/[abc.yaml": unclosed '['`},
-		{"a malformed mirror", map[string]string{input("mirrors"): "ghcr.io"}, `mirrors: --mirror "ghcr.io": write HOST=TARGET`},
+		{"a malformed glob", map[string]string{input("paths"): "apps/[abc.yaml"}, `paths: glob "apps/[abc.yaml" is malformed`},
+		{"a malformed mirror", map[string]string{input("mirrors"): "ghcr.io"}, `invalid mirrors "ghcr.io": use HOST=TARGET`},
 		{"a registry username without password", map[string]string{input("registry-username"): "robot"}, "registry-username and registry-password go together"},
 		{"an author name without e-mail", map[string]string{input("author-name"): "Release Bot"}, "author-name and author-email go together"},
 		{"an author e-mail that is not one", map[string]string{input("author-name"): "Bot", input("author-email"): "bot"}, `invalid author-email "bot"`},
@@ -196,6 +197,11 @@ func TestReadInputsRejects(t *testing.T) {
 		{"an API URL without scheme", map[string]string{input("github-api-url"): "api.github.com"}, `invalid github-api-url "api.github.com"`},
 		{"a wait that is not a duration", map[string]string{input("wait-for-version"): "two minutes"}, `invalid wait-for-version "two minutes"`},
 		{"a negative wait", map[string]string{input("wait-for-version"): "-1m"}, `invalid wait-for-version "-1m"`},
+		{"a milestone that is not a number", map[string]string{input("milestone"): "Q3"}, `invalid milestone "Q3": use the milestone's number`},
+		{"a title template that does not parse", map[string]string{input("title-template"): "{{ .Chart"}, "title-template: template: title-template:1: unclosed action"},
+		{"a body template with an unknown field", map[string]string{input("body-template"): "{{ .Version }}"}, "body-template: template: body-template:1:3: executing"},
+		{"a client certificate without its key", map[string]string{input("cert-file"): "client.pem"}, "cert-file and key-file go together"},
+		{"delete-branch spelled yes", map[string]string{input("delete-branch"): "yes"}, `invalid delete-branch "yes": use true or false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

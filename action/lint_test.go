@@ -1,8 +1,10 @@
 package action
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -27,6 +29,170 @@ func TestWorkflowsPassActionlint(t *testing.T) {
 	}
 }
 
+// shellcheck returns the shellcheck executable. Without it the run: scripts go unchecked,
+// which CI must not allow: there (CI=true) its absence fails the test; elsewhere the test
+// is skipped, saying how to install it.
+func shellcheck(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("shellcheck")
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("shellcheck is not installed, so the run: scripts cannot be checked: .ci/run installs it (apt-get install shellcheck)")
+	}
+	t.Skip("shellcheck is not installed (apt-get install shellcheck, or brew install shellcheck); CI runs this test")
+	return ""
+}
+
+func TestWorkflowScriptsPassShellcheck(t *testing.T) {
+	sc := shellcheck(t)
+	files, err := filepath.Glob(filepath.Join(repoRoot, ".github", "workflows", "*.yml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows found: %v", err)
+	}
+	for _, e := range lintWith(t, files, sc) {
+		t.Errorf("%s", e)
+	}
+}
+
+// TestShellcheckIsRunOnScripts proves the test above has teeth: an unquoted variable in a
+// run: script is reported.
+func TestShellcheckIsRunOnScripts(t *testing.T) {
+	sc := shellcheck(t)
+	errs := lintWith(t, []string{filepath.Join("testdata", "workflows", "unquoted-variable.yml")}, sc)
+	found := false
+	for _, e := range errs {
+		found = found || (e.Kind == "shellcheck" && strings.Contains(e.Message, "SC2086"))
+	}
+	if !found {
+		t.Errorf("shellcheck did not report SC2086; actionlint reported %v", errs)
+	}
+}
+
+// readmeSnippet is a ```yaml block of README.md.
+type readmeSnippet struct {
+	line int // of the block's first line of YAML
+	text string
+}
+
+func readmeSnippets(t *testing.T) []readmeSnippet {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []readmeSnippet
+	var cur *readmeSnippet
+	var b strings.Builder
+	for i, line := range strings.Split(string(data), "\n") {
+		switch {
+		case cur == nil && strings.TrimSpace(line) == "```yaml":
+			cur = &readmeSnippet{line: i + 2}
+			b.Reset()
+		case cur != nil && strings.TrimSpace(line) == "```":
+			cur.text = b.String()
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil:
+			b.WriteString(line + "\n")
+		}
+	}
+	return out
+}
+
+// configSnippet marks the README's examples of the repository config file, which are no
+// workflow (package config checks them against the schema).
+const configSnippet = "# chart-promoter.yaml"
+
+// asWorkflow turns a README snippet into a workflow actionlint can check: a workflow as
+// it stands, a job's body (steps, with permissions) or a list of steps inside a job of one. The published action's name is replaced
+// by ./ so that its inputs and outputs are checked against this repository's action.yml.
+func asWorkflow(s readmeSnippet) (string, bool) {
+	text := strings.ReplaceAll(s.text, "chart-promoter/chart-promoter@v1", "./")
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(text), &doc) != nil || len(doc.Content) == 0 {
+		return "", false
+	}
+	root := doc.Content[0]
+	switch {
+	case root.Kind == yaml.MappingNode && hasKey(root, "jobs") && hasKey(root, "on"):
+		return text, true
+	case root.Kind == yaml.MappingNode && hasKey(root, "steps"):
+		// A job's body: its permissions and steps.
+		var b strings.Builder
+		b.WriteString("on: workflow_dispatch\njobs:\n  snippet:\n")
+		if !hasKey(root, "runs-on") {
+			b.WriteString("    runs-on: ubuntu-latest\n")
+		}
+		for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			b.WriteString("    " + line + "\n")
+		}
+		return b.String(), true
+	case root.Kind == yaml.SequenceNode:
+		var b strings.Builder
+		b.WriteString("on: workflow_dispatch\npermissions:\n  contents: read\njobs:\n  snippet:\n    runs-on: ubuntu-latest\n    steps:\n")
+		for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+			b.WriteString("      " + line + "\n")
+		}
+		return b.String(), true
+	}
+	return "", false
+}
+
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// TestReadmeWorkflowSnippetsPassActionlint checks every workflow and list of steps the
+// README shows, with shellcheck on their scripts: what a reader copies must work.
+func TestReadmeWorkflowSnippetsPassActionlint(t *testing.T) {
+	sc := shellcheck(t)
+	snippets := readmeSnippets(t)
+	if len(snippets) < 5 {
+		t.Fatalf("found %d yaml blocks in README.md; the extraction is broken", len(snippets))
+	}
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{WorkingDir: root, Shellcheck: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	project, err := actionlint.NewProject(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, s := range snippets {
+		if strings.HasPrefix(s.text, configSnippet+"\n") {
+			continue
+		}
+		checked++
+		wf, ok := asWorkflow(s)
+		if !ok {
+			t.Errorf("README.md:%d: a yaml block that is neither a workflow (on: and jobs:), a job (steps:) nor a list of steps; make it one, so it can be checked", s.line)
+			continue
+		}
+		errs, err := linter.Lint(filepath.Join(root, ".github", "workflows", fmt.Sprintf("readme-line-%d.yml", s.line)), []byte(wf), project)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range errs {
+			t.Errorf("README.md snippet at line %d: %s: %s\n%s", s.line, e.Kind, e.Message, wf)
+		}
+	}
+	if checked < 5 {
+		t.Errorf("checked %d workflow snippets of README.md; the extraction is broken", checked)
+	}
+}
+
 // TestActionlintChecksUsesOfThisAction proves the check above has teeth: a workflow that
 // uses this action with an unknown input, or reads an output it does not set, fails.
 func TestActionlintChecksUsesOfThisAction(t *testing.T) {
@@ -48,14 +214,20 @@ func TestActionlintChecksUsesOfThisAction(t *testing.T) {
 
 // lint runs actionlint on files as a project rooted at the repository, so that `uses: ./`
 // is checked against action.yml. Shellcheck and pyflakes stay off: their presence on a
-// machine must not change the result.
+// machine must not change the result (lintWith runs shellcheck).
 func lint(t *testing.T, files []string) []*actionlint.Error {
+	t.Helper()
+	return lintWith(t, files, "")
+}
+
+// lintWith is lint with the shellcheck executable sc ("" for none).
+func lintWith(t *testing.T, files []string, sc string) []*actionlint.Error {
 	t.Helper()
 	root, err := filepath.Abs(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{WorkingDir: root})
+	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{WorkingDir: root, Shellcheck: sc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package action
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/chart-promoter/chart-promoter/internal/promote"
@@ -18,47 +20,41 @@ func (in Inputs) Charts(trig Trigger) (charts []string, ok bool) {
 	if len(in.Chart) == 0 {
 		return []string{trig.Chart}, true
 	}
-	for _, c := range in.Chart {
-		if c == trig.Chart {
-			return []string{trig.Chart}, true
-		}
+	if slices.Contains(in.Chart, trig.Chart) {
+		return []string{trig.Chart}, true
 	}
 	return nil, false
 }
 
-// ProposeOptions turns the inputs into the promotion's settings. The caller sets
-// Plan.Registry, and Plan.Dir when the checkout is not the current directory.
-func (in Inputs) ProposeOptions(trig Trigger) promote.ProposeOptions {
-	charts, _ := in.Charts(trig)
-	owner, repo, _ := strings.Cut(in.Repository, "/")
-	opts := promote.ProposeOptions{
-		Plan: promote.Options{
-			Dir:               in.WorkingDirectory,
-			Include:           in.Paths,
-			Exclude:           in.Exclude,
-			Charts:            charts,
-			DefaultConstraint: in.Constraint,
-		},
-		Owner:        owner,
-		Repo:         repo,
-		Base:         in.Base,
-		GroupBy:      in.GroupBy,
-		BranchPrefix: in.BranchPrefix,
-		CommitVia:    in.CommitVia,
-		SignOff:      in.SignOff,
-		PullRequest: promote.PullRequestOptions{
-			Labels:        in.Labels,
-			Reviewers:     in.Reviewers,
-			TeamReviewers: in.TeamReviewers,
-			Assignees:     in.Assignees,
-			Draft:         in.Draft,
-			AutoMerge:     in.AutoMerge,
-		},
+// settings are the inputs the promotion's options are built from, by the builder the
+// CLI uses too.
+func (in Inputs) settings() promote.Settings {
+	milestone := ""
+	if in.Milestone > 0 {
+		milestone = strconv.Itoa(in.Milestone)
+	}
+	return promote.Settings{
+		Repository: in.Repository, Base: in.Base, GroupBy: string(in.GroupBy), CommitVia: string(in.CommitVia),
+		BranchPrefix: in.BranchPrefix, AuthorName: in.AuthorName, AuthorEmail: in.AuthorEmail, SignOff: in.SignOff,
+		Labels: in.Labels, Reviewers: in.Reviewers, TeamReviewers: in.TeamReviewers, Assignees: in.Assignees,
+		Draft: in.Draft, AutoMerge: in.AutoMerge, Milestone: milestone, DeleteBranch: in.DeleteBranch,
+		CommitMessageTemplate: in.Templates.CommitMessage, TitleTemplate: in.Templates.Title, BodyTemplate: in.Templates.Body,
 		DryRun: in.DryRun,
 	}
-	if in.AuthorName != "" {
-		opts.Author = promote.Identity{Name: in.AuthorName, Email: in.AuthorEmail}
-	}
+}
+
+// ProposeOptions turns the inputs into the promotion's settings. The caller sets
+// Plan.Registry, and Plan.Dir when the checkout is not the current directory. ReadInputs
+// has validated the inputs, so the builder finds nothing wrong.
+func (in Inputs) ProposeOptions(trig Trigger) promote.ProposeOptions {
+	charts, _ := in.Charts(trig)
+	opts, _ := in.settings().ProposeOptions(promote.Options{
+		Dir:               in.WorkingDirectory,
+		Include:           in.Paths,
+		Exclude:           in.Exclude,
+		Charts:            charts,
+		DefaultConstraint: in.Constraint,
+	})
 	return opts
 }
 
@@ -66,7 +62,10 @@ func (in Inputs) ProposeOptions(trig Trigger) promote.ProposeOptions {
 // registry.WithCredentials with a store built from CredentialOptions.
 func (in Inputs) RegistryOptions() []registry.Option {
 	opts := []registry.Option{
+		registry.WithSettingNames(inputSpelling),
 		registry.WithPlainHTTP(in.PlainHTTP),
+		registry.WithInsecureSkipVerify(in.InsecureSkipTLSVerify),
+		registry.WithClientCertificate(in.CertFile, in.KeyFile),
 		registry.WithMirrors(in.Mirrors...),
 	}
 	if in.CAFile != "" {
@@ -79,7 +78,8 @@ func (in Inputs) RegistryOptions() []registry.Option {
 // only to registry-host, or else to the hosts of the charts the run is about; a scan of
 // every chart with explicit credentials must therefore name the host.
 func (in Inputs) CredentialOptions(trig Trigger) (registry.CredentialOptions, error) {
-	o := registry.CredentialOptions{Username: in.RegistryUsername, Password: in.RegistryPassword, Hosts: in.RegistryHosts}
+	o := registry.CredentialOptions{Username: in.RegistryUsername, Password: in.RegistryPassword, Hosts: in.RegistryHosts,
+		ExplicitSource: "the " + inRegistryUsername + " and " + inRegistryPassword + " inputs"}
 	if in.RegistryUsername == "" || len(o.Hosts) > 0 {
 		return o, nil
 	}

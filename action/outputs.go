@@ -22,13 +22,16 @@ const (
 	outChanges            = "changes"
 	outSkipped            = "skipped"
 	outErrors             = "errors"
+	outOperation          = "pull-request-operation"
+	outHeadSHA            = "pull-request-head-sha"
+	outPullRequests       = "pull-requests"
 )
 
 // OutputNames lists every output WriteOutputs sets; action.yml must declare exactly these.
 func OutputNames() []string {
 	return []string{
 		outChanged, outPullRequestNumber, outPullRequestURL, outPullRequestNumbers,
-		outBranch, outChanges, outSkipped, outErrors,
+		outBranch, outChanges, outSkipped, outErrors, outOperation, outHeadSHA, outPullRequests,
 	}
 }
 
@@ -69,11 +72,16 @@ func WriteOutputs(a *githubactions.Action, res *promote.Result) (err error) {
 			numbers = append(numbers, p.Number)
 		}
 	}
-	number, url, branch := "", "", ""
+	number, url, branch, operation, headSHA := "", "", "", OperationNone, ""
 	if first != nil {
 		number, url, branch = strconv.Itoa(first.Number), first.URL, first.Branch
+		operation, headSHA = Operation(first.Action), first.Commit
 	}
 	numbersJSON, err := json.Marshal(numbers)
+	if err != nil {
+		return err
+	}
+	pullRequestsJSON, err := json.Marshal(PullRequests(res))
 	if err != nil {
 		return err
 	}
@@ -99,7 +107,61 @@ func WriteOutputs(a *githubactions.Action, res *promote.Result) (err error) {
 	a.SetOutput(outChanges, changes)
 	a.SetOutput(outSkipped, strconv.Itoa(skipped))
 	a.SetOutput(outErrors, strconv.Itoa(len(plan.Errors)+failedProposals(res)))
+	a.SetOutput(outOperation, operation)
+	a.SetOutput(outHeadSHA, headSHA)
+	a.SetOutput(outPullRequests, string(pullRequestsJSON))
 	return nil
+}
+
+// What a run did to a pull request, in peter-evans/create-pull-request's words, which
+// workflows already branch on.
+const (
+	OperationCreated = "created"
+	OperationUpdated = "updated"
+	OperationClosed  = "closed"
+	OperationNone    = "none"
+)
+
+// Operation words a proposal's action as create-pull-request does: created, updated, or
+// none (unchanged, blocked, planned in a dry run, failed).
+func Operation(a promote.PullRequestAction) string {
+	switch a {
+	case promote.Opened:
+		return OperationCreated
+	case promote.Updated:
+		return OperationUpdated
+	}
+	return OperationNone
+}
+
+// PullRequestOutput is one pull request in the pull-requests output.
+type PullRequestOutput struct {
+	Number int    `json:"number"`
+	URL    string `json:"url,omitempty"`
+	Branch string `json:"branch,omitempty"`
+	// Operation is created, updated, closed (superseded by SupersededBy) or none.
+	Operation string `json:"operation"`
+	// HeadSHA is the promotion commit at the head of the pull request's branch.
+	HeadSHA      string `json:"headSha,omitempty"`
+	Title        string `json:"title,omitempty"`
+	Group        string `json:"group,omitempty"`
+	SupersededBy int    `json:"supersededBy,omitempty"`
+}
+
+// PullRequests lists every pull request the run touched or found, in the order of its
+// groups, then those it closed as superseded: the pull-requests output.
+func PullRequests(res *promote.Result) []PullRequestOutput {
+	out := []PullRequestOutput{}
+	var closed []PullRequestOutput
+	for _, p := range res.Proposals {
+		if p.Number > 0 {
+			out = append(out, PullRequestOutput{Number: p.Number, URL: p.URL, Branch: p.Branch, Operation: Operation(p.Action), HeadSHA: p.Commit, Title: p.Title, Group: p.Group})
+		}
+		for _, n := range p.Superseded {
+			closed = append(closed, PullRequestOutput{Number: n, Operation: OperationClosed, SupersededBy: p.Number})
+		}
+	}
+	return append(out, closed...)
 }
 
 // changesJSON encodes changes on one line as report.JSON does (no HTML escaping), keeping

@@ -25,6 +25,7 @@ func TestWriteOutputs(t *testing.T) {
 			want: map[string]string{
 				"changed": "true", "pull-request-number": "43", "pull-request-url": "https://github.com/acme/gitops/pull/43",
 				"pull-request-numbers": "[43,42]", "branch": "chart-promoter/api-2.1.0-b.6", "skipped": "2", "errors": "2",
+				"pull-request-operation": "updated", "pull-request-head-sha": "8d2f1c0b9a8e7d6c5b4a39281706f5e4d3c2b1a0",
 			},
 		},
 		{
@@ -33,6 +34,7 @@ func TestWriteOutputs(t *testing.T) {
 			want: map[string]string{
 				"changed": "false", "pull-request-number": "", "pull-request-url": "",
 				"pull-request-numbers": "[]", "branch": "", "skipped": "0", "errors": "0",
+				"pull-request-operation": "none", "pull-request-head-sha": "",
 			},
 		},
 		{
@@ -41,6 +43,7 @@ func TestWriteOutputs(t *testing.T) {
 			want: map[string]string{
 				"changed": "false", "pull-request-number": "", "pull-request-url": "",
 				"pull-request-numbers": "[]", "branch": "", "skipped": "0", "errors": "0", "changes": "[]",
+				"pull-request-operation": "none", "pull-request-head-sha": "", "pull-requests": "[]",
 			},
 		},
 		{
@@ -49,6 +52,7 @@ func TestWriteOutputs(t *testing.T) {
 			want: map[string]string{
 				"changed": "true", "pull-request-number": "51", "pull-request-url": "https://github.com/acme/gitops/pull/51",
 				"pull-request-numbers": "[51]", "branch": "chart-promoter/worker-0.9.1", "skipped": "0", "errors": "1",
+				"pull-request-operation": "created",
 			},
 		},
 	}
@@ -65,6 +69,26 @@ func TestWriteOutputs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestThePullRequestsOutputListsEachWithItsOperation(t *testing.T) {
+	res := loadResult(t, "promoted.json")
+	res.Proposals[1].Superseded = []int{7}
+	got := writeOutputs(t, res)["pull-requests"]
+	var prs []PullRequestOutput
+	if err := json.Unmarshal([]byte(got), &prs); err != nil {
+		t.Fatalf("pull-requests is not a JSON array: %v\n%s", err, got)
+	}
+	want := []PullRequestOutput{
+		{Number: 43, URL: "https://github.com/acme/gitops/pull/43", Branch: "chart-promoter/api-2.1.0-b.6", Operation: "updated",
+			HeadSHA: "8d2f1c0b9a8e7d6c5b4a39281706f5e4d3c2b1a0", Title: "Promote api to 2.1.0+b.6", Group: "api 2.1.0+b.6"},
+		{Number: 42, URL: "https://github.com/acme/gitops/pull/42", Branch: "chart-promoter/webapp-1.2.5", Operation: "created",
+			HeadSHA: "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d", Title: "Promote webapp to 1.2.5", Group: "webapp 1.2.5"},
+		{Number: 7, Operation: "closed", SupersededBy: 42},
+	}
+	if !slices.Equal(prs, want) {
+		t.Errorf("pull-requests = %+v\nwant %+v", prs, want)
 	}
 }
 

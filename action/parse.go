@@ -1,13 +1,11 @@
 package action
 
 import (
+	"cmp"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +41,12 @@ func list(v string) []string {
 	return out
 }
 
+// globs reads a list of patterns for setting name ("include", "exclude").
 func globs(name, v string) ([]string, error) {
 	patterns := list(v)
 	for _, p := range patterns {
 		if _, err := manifest.CompileGlob(p); err != nil {
-			return nil, prefixed(name, err)
+			return nil, &promote.InputError{Input: name, Err: err}
 		}
 	}
 	return patterns, nil
@@ -74,18 +73,6 @@ func teams(names []string) []string {
 	return names
 }
 
-var repositoryRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+$`)
-
-func checkRepository(repo string) error {
-	if repo == "" {
-		return errors.New("repository is empty: set `repository: owner/name` (GITHUB_REPOSITORY is unset outside GitHub Actions)")
-	}
-	if !repositoryRE.MatchString(repo) {
-		return &promote.InputError{Input: inRepository, Value: repo, Want: "owner/name, e.g. acme/gitops"}
-	}
-	return nil
-}
-
 // base picks the branch pull requests target. The event payload's default branch and
 // GITHUB_BASE_REF describe the workflow's own repository, so they are used only when the
 // run promotes into that repository.
@@ -97,7 +84,7 @@ func base(a *githubactions.Action, repo string) string {
 	if own != "" && !strings.EqualFold(own, repo) {
 		return ""
 	}
-	return firstNonEmpty(eventDefaultBranch(a.Getenv("GITHUB_EVENT_PATH")), a.Getenv("GITHUB_BASE_REF"), defaultBase)
+	return cmp.Or(eventDefaultBranch(a.Getenv("GITHUB_EVENT_PATH")), a.Getenv("GITHUB_BASE_REF"), defaultBase)
 }
 
 // eventDefaultBranch reads repository.default_branch from the event payload, or "" when
@@ -119,27 +106,6 @@ func eventDefaultBranch(eventPath string) string {
 		return ""
 	}
 	return payload.Repository.DefaultBranch
-}
-
-func checkAuthor(name, email string) error {
-	if (name == "") != (email == "") {
-		return errors.New("author-name and author-email go together: set both, or neither to commit as github-actions[bot]")
-	}
-	if email != "" && !strings.Contains(email, "@") {
-		return &promote.InputError{Input: inAuthorEmail, Value: email, Want: "an e-mail address, e.g. bot@example.com"}
-	}
-	return nil
-}
-
-// checkBranchPrefix applies the parts of git-check-ref-format a prefix can break.
-func checkBranchPrefix(p string) error {
-	bad := strings.HasPrefix(p, "/") || strings.HasPrefix(p, "-") || strings.HasPrefix(p, ".") ||
-		strings.Contains(p, "..") || strings.Contains(p, "//") || strings.Contains(p, "@{") ||
-		strings.ContainsAny(p, " ~^:?*[\\\t\n")
-	if bad {
-		return &promote.InputError{Input: inBranchPrefix, Value: p, Want: "letters, digits, '-', '_', '.' and '/', e.g. chart-promoter/"}
-	}
-	return nil
 }
 
 // workingDirectory cleans the input into a slash path relative to the repository root, so
@@ -181,20 +147,4 @@ func waitDuration(v string) (time.Duration, error) {
 		return 0, &promote.InputError{Input: inWaitForVersion, Value: v, Want: `a duration that is not negative, e.g. "2m", or "0" not to wait`}
 	}
 	return d, nil
-}
-
-func prefixed(name string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", name, err)
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

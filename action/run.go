@@ -14,6 +14,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/report"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
@@ -67,21 +68,20 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 
 	creds, err := in.CredentialOptions(trig)
 	if err != nil {
-		a.Errorf("%v", err)
+		a.Errorf("%s", describe(err))
 		return ExitUsage
 	}
 	store, err := registry.CredentialStore(creds)
 	if err != nil {
-		a.Errorf("%v", err)
+		a.Errorf("%s", describe(err))
 		return ExitUsage
 	}
+	// The client's own warnings (plain-http, insecure-skip-tls-verify, a credential helper
+	// that is not installed) reach the plan's warnings, and so the annotations.
 	reg, err := registry.New(append(in.RegistryOptions(), registry.WithCredentials(store), registry.WithUserAgent(userAgent))...)
 	if err != nil {
-		a.Errorf("%v", err)
+		a.Errorf("%s", describe(err))
 		return ExitUsage
-	}
-	if in.PlainHTTP {
-		a.Warningf("plain-http: registry traffic, credentials included, is not encrypted")
 	}
 
 	if trig.Chart != "" && trig.Version != "" && in.WaitForVersion > 0 {
@@ -101,24 +101,30 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	if !in.DryRun {
 		d, gh, err := promote.Connect(in.WorkingDirectory, in.Token, in.APIURL, userAgent)
 		if err != nil {
-			a.Errorf("%v", err)
+			a.Errorf("%s", describe(err))
 			return ExitUsage
 		}
 		deps = d
-		if opts.Base == "" {
-			if opts.Base, err = gh.DefaultBranch(ctx, opts.Owner, opts.Repo); err != nil {
-				a.Errorf("%v", err)
-				return ExitUsage
-			}
+		if err := promote.ResolveBase(ctx, &opts, gh); err != nil {
+			a.Errorf("%v", err)
+			return ExitUsage
 		}
 	}
 	deps.Log = a
 
 	a.Group("Plan and propose")
 	res, err := promote.Propose(ctx, opts, deps)
+	if err == nil && in.DryRun {
+		// The plan in the log too, not only in the summary: what a dry run is for.
+		var b strings.Builder
+		report.Text(&b, res.Plan, report.TextOptions{Diff: true, Verbose: true, Spell: inputSpelling})
+		b.WriteString("\n")
+		report.Proposals(&b, res, false)
+		a.Infof("%s", strings.TrimRight(b.String(), "\n"))
+	}
 	a.EndGroup()
 	if err != nil {
-		a.Errorf("%v", err)
+		a.Errorf("%s", describe(err))
 		return ExitUsage
 	}
 	Annotate(a, res.Plan, in.WorkingDirectory)

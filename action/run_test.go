@@ -177,6 +177,7 @@ func TestTheActionOpensAPullRequestForADispatchedVersionAndReportsIt(t *testing.
 	for name, want := range map[string]string{
 		"changed": "true", "pull-request-number": "1", "pull-request-url": "https://github.com/acme/gitops/pull/1",
 		"pull-request-numbers": "[1]", "branch": w.branch(), "skipped": "0", "errors": "0",
+		"pull-request-operation": "created", "pull-request-head-sha": w.git.Git(t, "gitops", "rev-parse", "refs/heads/"+w.branch()),
 	} {
 		if outputs[name] != want {
 			t.Errorf("output %s = %q, want %q", name, outputs[name], want)
@@ -240,6 +241,43 @@ func TestTheActionOpensAPullRequestForADispatchedVersionAndReportsIt(t *testing.
 		if strings.Contains(text, runToken) {
 			t.Errorf("the token is in %s", where)
 		}
+	}
+}
+
+func TestADryRunPrintsThePlanInTheLogAndWarnsAboutAChartNoSourceUses(t *testing.T) {
+	w := newRunWorld(t, "1.2.3", "1.2.4")
+	w.event(t, "workflow_dispatch", []byte(`{"inputs": {}}`))
+	w.env[input("dry-run")] = "true"
+	w.env[input("chart")] = w.chart() + "\n" + w.reg.Host + "/charts/webap"
+	w.env[input("paths")] = "apps/**, nothing/*.yml"
+
+	code, out := w.run(t)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want %d: a warning does not fail the step", code, ExitOK)
+	}
+	log := out.String()
+	group := log[strings.Index(log, "::group::Plan and propose"):strings.Index(log, "::endgroup::")]
+	for _, want := range []string{"Changes (2):", "apps/staging/webapp.yaml:12", "1.2.3 → 1.2.4", "Pull requests (1):", "planned"} {
+		if !strings.Contains(group, want) {
+			t.Errorf("the dry run's log group lacks %q:\n%s", want, group)
+		}
+	}
+	var warnings []string
+	for _, l := range commandLines(out) {
+		if strings.HasPrefix(l, "::warning") {
+			warnings = append(warnings, l)
+		}
+	}
+	wantChart := "chart: no source uses " + w.reg.Host + "/charts/webap; did you mean " + w.chart() + "?"
+	wantGlob := `paths: pattern "nothing/*.yml" matches no file`
+	if len(warnings) != 2 || !strings.Contains(warnings[0]+warnings[1], wantChart) || !strings.Contains(warnings[0]+warnings[1], wantGlob) {
+		t.Errorf("warning annotations %q; want one saying %q and one saying %q", warnings, wantChart, wantGlob)
+	}
+	if summary := w.summary(t); !strings.Contains(summary, "did you mean") {
+		t.Errorf("the step summary lacks the warning:\n%s", summary)
+	}
+	if n := w.gh.Requests.Count(nil); n != 0 {
+		t.Errorf("a dry run made %d GitHub requests", n)
 	}
 }
 

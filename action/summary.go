@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 func Summary(res *promote.Result, trig Trigger) string {
 	var b strings.Builder
 	b.WriteString("## chart-promoter\n\n")
-	source := firstNonEmpty(trig.Source, trig.Event)
+	source := cmp.Or(trig.Source, trig.Event)
 	if source != "" {
 		b.WriteString("**Trigger:** " + text(source) + "\n\n")
 	}
@@ -166,6 +167,9 @@ func writeSkips(b *strings.Builder, skips []promote.Skip) {
 // request's own warnings (auto-merge refused) are in its row of the pull request table.
 func writeWarnings(b *strings.Builder, plan *promote.Plan) {
 	var items []string
+	for _, w := range plan.Warnings {
+		items = append(items, text(w.Describe(inputSpelling)))
+	}
 	for _, c := range plan.Changes {
 		for _, w := range c.Warnings {
 			items = append(items, fmt.Sprintf("%s (%s): %s", inlineCode(fmt.Sprintf("%s:%d", c.File, c.Line)), text(c.Application), text(w)))

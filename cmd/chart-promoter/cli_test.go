@@ -207,7 +207,7 @@ func TestBadUsageExitsTwoAndDoesNothing(t *testing.T) {
 		{name: "resolve with two charts is refused", args: []string{"resolve", chart, chart}, wantStderr: []string{"resolve takes one chart reference"}},
 		{name: "resolve of a tagged reference is refused", args: []string{"resolve", chart + ":1.2.3"}, wantStderr: []string{"names a tag or digest"}},
 		{name: "a concurrency below one is refused", args: append([]string{"plan", "--concurrency", "0"}, common...), wantStderr: []string{"--concurrency must be at least 1"}},
-		{name: "a malformed --include glob is refused", args: append([]string{"plan", "--include", "apps/[a.yaml"}, common...), wantStderr: []string{"--include", "unclosed '['"}},
+		{name: "a malformed --include glob is refused", args: append([]string{"plan", "--include", "apps/[a.yaml"}, common...), wantStderr: []string{"--include", "is malformed: check that every '[' and '{' is closed"}},
 		{name: "a --chart that is not a repository is refused", args: append([]string{"plan", "--chart", "webapp"}, common...), wantStderr: []string{"--chart", "host/path/name"}},
 	}
 	for _, tt := range tests {
@@ -279,11 +279,11 @@ func TestJSONIsOneObjectAndNothingElse(t *testing.T) {
 				keys = append(keys, k)
 			}
 			slices.Sort(keys)
-			if !slices.Equal(keys, []string{"changes", "errors", "skipped"}) {
-				t.Errorf("keys = %v, want [changes errors skipped]", keys)
+			if !slices.Equal(keys, []string{"changes", "errors", "skipped", "warnings"}) {
+				t.Errorf("keys = %v, want [changes errors skipped warnings]", keys)
 			}
 			arrays := map[string][]map[string]any{}
-			for _, k := range []string{"changes", "skipped", "errors"} {
+			for _, k := range []string{"changes", "skipped", "errors", "warnings"} {
 				var items []map[string]any
 				if raw := bytes.TrimSpace(doc[k]); len(raw) == 0 || raw[0] != '[' {
 					t.Errorf("%s = %s, want an array", k, raw)
@@ -428,11 +428,11 @@ func TestCredentialsFromStdinAreUsedAndNeverPrinted(t *testing.T) {
 			wantStdout: "1 change(s) in 1 file(s)",
 		},
 		{
-			name:       "a wrong password fails with a hint to log in",
+			name:       "a wrong password fails naming the flags it came from",
 			args:       []string{"resolve", chart, "--username", user, "--password-stdin", "--ca-file", reg.CAFile},
 			stdin:      "not-the-" + secret,
 			want:       exitFailed,
-			wantStderr: "access denied",
+			wantStderr: "from --username and --password-stdin were rejected",
 		},
 		{
 			name:       "credentials for another host are not sent",

@@ -170,7 +170,7 @@ func TestRetriesBelowZeroAreRefused(t *testing.T) {
 	}
 }
 
-func TestPlainHTTPWarnsOnStderrOnly(t *testing.T) {
+func TestPlainHTTPWarnsOnStderrAndInTheDocument(t *testing.T) {
 	isolateCLICredentials(t)
 	reg, _ := fleetRegistry(t, true)
 	dir := copyFixture(t, "fleet/in", reg.Host)
@@ -183,8 +183,12 @@ func TestPlainHTTPWarnsOnStderrOnly(t *testing.T) {
 		if !strings.HasPrefix(res.stderr, warning) {
 			t.Errorf("%v: stderr does not start with the warning\n%s", args, res)
 		}
-		if strings.Contains(res.stdout, "warning") {
-			t.Errorf("%v: the warning is on stdout\n%s", args, res)
+		// On stdout, only the JSON document holds it, in "warnings".
+		if strings.Contains(res.stdout, "warning:") {
+			t.Errorf("%v: the warning is on stdout as text\n%s", args, res)
+		}
+		if args[0] == "plan" && !strings.Contains(res.stdout, `"message": "--plain-http: registry traffic`) {
+			t.Errorf("%v: the JSON document does not list the warning\n%s", args, res)
 		}
 	}
 	// Without --plain-http there is no warning (and TLS is verified, see the resolve tests).

@@ -17,13 +17,13 @@ import (
 // planFlags are the flags of plan and apply.
 type planFlags struct {
 	registryFlags
-	dir         string
-	config      string
-	charts      []string
-	constraint  string
-	include     []string
-	exclude     []string
-	json        bool
+	dir        string
+	config     string
+	charts     []string
+	constraint string
+	include    []string
+	exclude    []string
+	outputFlags
 	color       string
 	verbose     bool
 	concurrency int
@@ -54,9 +54,10 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.constraint, "constraint", "", "semver constraint where neither a manifest nor a config rule sets one (default \"*\": newest release)")
 	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml and *.yml)")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
-	fl.BoolVar(&f.json, "json", false, "print one JSON object {changes, skipped, errors} on stdout")
+	f.outputFlags.register(cmd, "one document {changes, skipped, errors, warnings}")
 	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list up-to-date sources too")
+	fl.BoolVar(&f.verbose, "debug", false, "same as -v, as helm spells it")
 	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, "registry repositories read at once")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole run after this long")
 	f.registryFlags.register(cmd)
@@ -75,7 +76,7 @@ func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
 	if err != nil {
 		return opts, err
 	}
-	reg, err := f.client(cmd.InOrStdin(), cmd.ErrOrStderr(), f.charts)
+	reg, err := f.client(cmd.InOrStdin(), f.charts)
 	if err != nil {
 		return promote.Options{}, err
 	}
@@ -120,6 +121,10 @@ func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
 	if err != nil {
 		return err
 	}
+	format, err := f.format()
+	if err != nil {
+		return err
+	}
 	opts, err := f.options(cmd)
 	if err != nil {
 		return err
@@ -133,14 +138,21 @@ func runPlan(cmd *cobra.Command, f *planFlags, apply bool) error {
 	if apply {
 		plan.Apply()
 	}
-	if f.json {
-		if err := report.JSON(stdout, plan); err != nil {
-			return err
-		}
-	} else {
+	switch format {
+	case "json":
+		err = report.JSON(stdout, plan)
+	case "yaml":
+		err = report.YAML(stdout, plan)
+	default:
 		report.Text(stdout, plan, report.TextOptions{Color: color, Diff: true, Verbose: f.verbose, Applied: apply})
 	}
 	printRemoved(stderr, plan)
+	if err != nil {
+		return err
+	}
+	if format != "table" {
+		printWarnings(stderr, plan.Warnings)
+	}
 	printErrors(stderr, plan)
 	if plan.HasErrors() {
 		return errFailed
@@ -156,9 +168,6 @@ func printRemoved(w io.Writer, plan *promote.Plan) {
 }
 
 func printErrors(w io.Writer, plan *promote.Plan) {
-	for _, e := range plan.Warnings {
-		fmt.Fprintln(w, "warning:", e.Error())
-	}
 	for _, e := range plan.Errors {
 		fmt.Fprintln(w, "error:", e.Error())
 	}

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,10 +17,8 @@ import (
 // promoteFlags are plan's flags plus where and how to propose.
 type promoteFlags struct {
 	planFlags
-	repo, base, groupBy, commitVia, branchPrefix, apiURL string
-	authorName, authorEmail                              string
-	signOff, dryRun                                      bool
-	pr                                                   promote.PullRequestOptions
+	apiURL   string
+	settings promote.Settings
 }
 
 func newPromoteCommand() *cobra.Command {
@@ -31,36 +29,38 @@ func newPromoteCommand() *cobra.Command {
 		Long: `Plan, then give each group of changes a branch, a commit and a pull request: opened when
 new, updated when a newer version is allowed, left alone when nothing is new or when someone
 else has pushed to the branch. The token comes from GITHUB_TOKEN (or GH_TOKEN); the API from
-GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3).`,
+GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3).
+
+The templates are Go text/template texts over .Group, .Branch, .Chart, .Charts, .Versions,
+.Applications, .Digest, .Metadata, .Changes and .Default (the default text); see the README.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPromote(cmd, f) },
 	}
 	f.planFlags.register(cmd)
+	s := &f.settings
 	fl := cmd.Flags()
-	fl.StringVar(&f.repo, "repo", os.Getenv("GITHUB_REPOSITORY"), "GitHub repository OWNER/NAME (default $GITHUB_REPOSITORY)")
-	fl.StringVar(&f.base, "base", "", "branch the pull requests target (default: the repository's default branch)")
-	fl.StringVar(&f.groupBy, "group-by", "chart", "one pull request per chart, application, or all")
-	fl.StringVar(&f.commitVia, "commit-via", "git", "git (push from this checkout) or api (GitHub signs the commit)")
-	fl.StringVar(&f.branchPrefix, "branch-prefix", promote.DefaultBranchPrefix, "start of every promotion branch name")
-	fl.StringVar(&f.apiURL, "api-url", envOr("GITHUB_API_URL", "https://api.github.com"), "GitHub API URL (default $GITHUB_API_URL)")
-	fl.StringVar(&f.authorName, "author-name", "", "commit author name (default github-actions[bot])")
-	fl.StringVar(&f.authorEmail, "author-email", "", "commit author email")
-	fl.BoolVar(&f.signOff, "sign-off", false, "add a Signed-off-by trailer (DCO)")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "plan and show the pull requests without writing anything")
-	fl.StringArrayVar(&f.pr.Labels, "label", nil, "label new pull requests (repeatable)")
-	fl.StringArrayVar(&f.pr.Reviewers, "reviewer", nil, "request a review from this user (repeatable)")
-	fl.StringArrayVar(&f.pr.TeamReviewers, "team-reviewer", nil, "request a review from this team slug (repeatable)")
-	fl.StringArrayVar(&f.pr.Assignees, "assignee", nil, "assign new pull requests (repeatable)")
-	fl.BoolVar(&f.pr.Draft, "draft", false, "open pull requests as drafts")
-	fl.StringVar(&f.pr.AutoMerge, "auto-merge", "", "enable auto-merge: merge, squash or rebase")
+	fl.StringVar(&s.Repository, "repo", os.Getenv("GITHUB_REPOSITORY"), "GitHub repository OWNER/NAME (default $GITHUB_REPOSITORY)")
+	fl.StringVar(&s.Base, "base", "", "branch the pull requests target (default: the repository's default branch)")
+	fl.StringVar(&s.GroupBy, "group-by", "chart", "one pull request per chart, application, or all")
+	fl.StringVar(&s.CommitVia, "commit-via", "git", "git (push from this checkout) or api (GitHub signs the commit)")
+	fl.StringVar(&s.BranchPrefix, "branch-prefix", promote.DefaultBranchPrefix, "start of every promotion branch name")
+	fl.StringVar(&f.apiURL, "api-url", cmp.Or(os.Getenv("GITHUB_API_URL"), "https://api.github.com"), "GitHub API URL (default $GITHUB_API_URL)")
+	fl.StringVar(&s.AuthorName, "author-name", "", "commit author name (default github-actions[bot])")
+	fl.StringVar(&s.AuthorEmail, "author-email", "", "commit author email")
+	fl.BoolVar(&s.SignOff, "sign-off", false, "add a Signed-off-by trailer (DCO)")
+	fl.BoolVar(&s.DryRun, "dry-run", false, "plan and show the pull requests without writing anything")
+	fl.StringArrayVar(&s.Labels, "label", nil, "label new pull requests (repeatable)")
+	fl.StringArrayVar(&s.Reviewers, "reviewer", nil, "request a review from this user (repeatable)")
+	fl.StringArrayVar(&s.TeamReviewers, "team-reviewer", nil, "request a review from this team slug (repeatable)")
+	fl.StringArrayVar(&s.Assignees, "assignee", nil, "assign new pull requests (repeatable)")
+	fl.BoolVar(&s.Draft, "draft", false, "open pull requests as drafts")
+	fl.StringVar(&s.AutoMerge, "auto-merge", "", "enable auto-merge: merge, squash or rebase")
+	fl.StringVar(&s.Milestone, "milestone", "", "put new pull requests in the milestone with this number")
+	fl.BoolVar(&s.DeleteBranch, "delete-branch", true, "delete the tool's branches of promotion pull requests it closes as superseded or that were closed unmerged (--delete-branch=false keeps them)")
+	fl.StringVar(&s.CommitMessageTemplate, "commit-message-template", "", "Go template of the commit message (default: chore(deploy): promote …)")
+	fl.StringVar(&s.TitleTemplate, "title-template", "", "Go template of the pull request title (default: Promote webapp to 1.2.5)")
+	fl.StringVar(&s.BodyTemplate, "body-template", "", "Go template of the pull request body (default: the table of changes and the new versions' notes)")
 	return cmd
-}
-
-func envOr(key, fallback string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return fallback
 }
 
 func runPromote(cmd *cobra.Command, f *promoteFlags) error {
@@ -69,68 +69,59 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	if err != nil {
 		return err
 	}
-	owner, name, ok := strings.Cut(f.repo, "/")
-	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return usagef("--repo %q: give the GitHub repository as OWNER/NAME", f.repo)
-	}
-	groupBy, err := promote.ParseGrouping(f.groupBy)
+	format, err := f.format()
 	if err != nil {
+		return err
+	}
+	if _, err := f.settings.ProposeOptions(promote.Options{}); err != nil {
+		// Checked before the registry is read, which f.options does.
 		return usageError{err}
-	}
-	commitVia, err := promote.ParseCommitVia(f.commitVia)
-	if err != nil {
-		return usageError{err}
-	}
-	switch f.pr.AutoMerge {
-	case "", "merge", "squash", "rebase":
-	default:
-		return usagef("--auto-merge %q: use merge, squash or rebase", f.pr.AutoMerge)
-	}
-	if (f.authorName == "") != (f.authorEmail == "") {
-		return usagef("--author-name and --author-email go together")
 	}
 	planOpts, err := f.options(cmd)
 	if err != nil {
 		return err
 	}
-	opts := promote.ProposeOptions{
-		Plan: planOpts, Owner: owner, Repo: name, Base: f.base,
-		GroupBy: groupBy, BranchPrefix: f.branchPrefix, CommitVia: commitVia,
-		Author: promote.Identity{Name: f.authorName, Email: f.authorEmail}, SignOff: f.signOff,
-		PullRequest: f.pr, DryRun: f.dryRun,
+	opts, err := f.settings.ProposeOptions(planOpts)
+	if err != nil {
+		return usageError{err}
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
 
 	deps := promote.Deps{Log: stderrLog{stderr}}
-	if !f.dryRun {
-		token := envOr("GITHUB_TOKEN", os.Getenv("GH_TOKEN"))
+	if !opts.DryRun {
+		token := cmp.Or(os.Getenv("GITHUB_TOKEN"), os.Getenv("GH_TOKEN"))
 		d, gh, err := promote.Connect(f.dir, token, f.apiURL, "chart-promoter/"+buildVersion, github.WithRequestTimeout(f.requestTimeout))
 		if err != nil {
 			return usageError{err}
 		}
 		d.Log = deps.Log
 		deps = d
-		if opts.Base == "" {
-			if opts.Base, err = gh.DefaultBranch(ctx, owner, name); err != nil {
-				return f.timedOut(ctx, err)
-			}
+		if err := promote.ResolveBase(ctx, &opts, gh); err != nil {
+			return f.timedOut(ctx, err)
 		}
 	}
 	res, err := promote.Propose(ctx, opts, deps)
 	if err != nil {
 		return f.planError(ctx, err)
 	}
-	if f.json {
-		if err := report.PromotionJSON(stdout, res); err != nil {
-			return err
-		}
-	} else {
-		report.Text(stdout, res.Plan, report.TextOptions{Color: color, Diff: f.dryRun, Verbose: f.verbose})
+	switch format {
+	case "json":
+		err = report.PromotionJSON(stdout, res)
+	case "yaml":
+		err = report.PromotionYAML(stdout, res)
+	default:
+		report.Text(stdout, res.Plan, report.TextOptions{Color: color, Diff: opts.DryRun, Verbose: f.verbose})
 		fmt.Fprintln(stdout)
 		report.Proposals(stdout, res, color)
 	}
 	printRemoved(stderr, res.Plan)
+	if err != nil {
+		return err
+	}
+	if format != "table" {
+		printWarnings(stderr, res.Plan.Warnings)
+	}
 	printErrors(stderr, res.Plan)
 	for _, p := range res.Proposals {
 		if p.Action == promote.Failed || p.Action == promote.Held {

@@ -9,6 +9,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/report"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
@@ -16,7 +17,7 @@ func newResolveCommand() *cobra.Command {
 	var (
 		rf         registryFlags
 		constraint string
-		asJSON     bool
+		out        outputFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "resolve oci://HOST/PATH/NAME",
@@ -29,7 +30,7 @@ func newResolveCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&constraint, "constraint", "", "semver constraint (default \"*\": newest release)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	out.register(cmd, "one object {chart, version, tag, digest, constraint, metadata}")
 	rf.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		chart, err := manifest.NormalizeChart(args[0])
@@ -40,33 +41,44 @@ func newResolveCommand() *cobra.Command {
 		if err != nil {
 			return usagef("--constraint: %v", err)
 		}
-		reg, err := rf.client(cmd.InOrStdin(), cmd.ErrOrStderr(), []string{chart})
+		format, err := out.format()
+		if err != nil {
+			return err
+		}
+		reg, err := rf.client(cmd.InOrStdin(), []string{chart})
 		if err != nil {
 			return err
 		}
 		v, cv, err := promote.Newest(cmd.Context(), reg, chart, c)
+		for _, w := range reg.Warnings() {
+			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+		}
 		if err != nil {
 			return err
 		}
-		return printResolved(cmd, asJSON, chart, v, cv, c)
+		return printResolved(cmd, format, chart, v, cv, c)
 	}
 	return cmd
 }
 
-func printResolved(cmd *cobra.Command, asJSON bool, chart string, v version.Version, cv registry.ChartVersion, c *version.Constraint) error {
+func printResolved(cmd *cobra.Command, format, chart string, v version.Version, cv registry.ChartVersion, c *version.Constraint) error {
 	out := cmd.OutOrStdout()
-	if !asJSON {
-		fmt.Fprintf(out, "%s\t%s\n", v.String(), cv.Digest)
-		return nil
-	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
+	doc := struct {
 		Chart      string            `json:"chart"`
 		Version    string            `json:"version"`
 		Tag        string            `json:"tag"`
 		Digest     string            `json:"digest"`
 		Constraint string            `json:"constraint"`
 		Metadata   registry.Metadata `json:"metadata"`
-	}{chart, v.String(), v.Tag, cv.Digest, c.String(), cv.Metadata})
+	}{chart, v.String(), v.Tag, cv.Digest, c.String(), cv.Metadata}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	case "yaml":
+		return report.YAML(out, doc)
+	}
+	fmt.Fprintf(out, "%s\t%s\n", v.String(), cv.Digest)
+	return nil
 }

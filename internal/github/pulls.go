@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	gh "github.com/google/go-github/v93/github"
@@ -132,7 +133,13 @@ func (c *Client) CreatePullRequest(ctx context.Context, owner, repo string, pr N
 // createHint says what to do after a create that failed without GitHub saying no: a 5xx or
 // a lost answer may hide a pull request that was opened, which is why it is not repeated.
 func createHint(err error) string {
-	if e, ok := errorResponse(err); ok && e.Response.StatusCode < 500 {
+	e, ok := errorResponse(err)
+	switch {
+	case ok && e.Response.StatusCode == http.StatusForbidden && strings.Contains(e.Message, "not permitted to create or approve pull requests"):
+		return " (the repository, or its organisation, does not let GITHUB_TOKEN open pull requests: turn on Settings → Actions → General → Workflow permissions → \"Allow GitHub Actions to create and approve pull requests\", or use a GitHub App token)"
+	case ok && e.Response.StatusCode == http.StatusForbidden:
+		return " (the token may not open pull requests here: give the workflow `permissions: pull-requests: write` and `contents: write`)"
+	case ok && e.Response.StatusCode < 500:
 		return ""
 	}
 	return " (not sent again, since GitHub may have opened it all the same: re-run, and the next run finds it or opens it)"
@@ -215,6 +222,15 @@ func (c *Client) AddAssignees(ctx context.Context, owner, repo string, number in
 	}
 	if _, _, err := c.gh.Issues.AddAssignees(retrySafe(ctx), owner, repo, number, users); err != nil {
 		return fmt.Errorf("assign %s/%s#%d to %s: %w", owner, repo, number, strings.Join(users, ", "), err)
+	}
+	return nil
+}
+
+// SetMilestone puts a pull request in the repository's milestone number milestone,
+// through the issues API (a pull request is an issue there).
+func (c *Client) SetMilestone(ctx context.Context, owner, repo string, number, milestone int) error {
+	if _, _, err := c.gh.Issues.Update(retrySafe(ctx), owner, repo, number, gh.UpdateIssueRequest{Milestone: &milestone}); err != nil {
+		return fmt.Errorf("set milestone %d on %s/%s#%d (does the milestone exist and is it open?): %w", milestone, owner, repo, number, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"cmp"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,9 +103,9 @@ func (s *scanner) resource(n *yaml.Node, path string, depth int) {
 func (s *scanner) application(n *yaml.Node, path string) {
 	meta := lookup(n, "metadata")
 	o := owner{kind: KindApplication, name: scalarValue(lookup(meta, "name")), namespace: scalarValue(lookup(meta, "namespace"))}
-	p, problem := annotationPolicy(meta, "Application "+o.name)
+	p, at, problem := annotationPolicy(meta, "Application "+o.name)
 	if problem != "" {
-		s.problem(meta, problem)
+		s.problem(cmp.Or(at, meta), problem)
 		return
 	}
 	o.policy = p
@@ -118,17 +119,17 @@ func (s *scanner) applicationSet(n *yaml.Node, path string) {
 	meta := lookup(n, "metadata")
 	setName := scalarValue(lookup(meta, "name"))
 	o := owner{kind: KindApplicationSet, name: setName, setName: setName, namespace: scalarValue(lookup(meta, "namespace"))}
-	own, problem := annotationPolicy(meta, "ApplicationSet "+setName)
+	own, at, problem := annotationPolicy(meta, "ApplicationSet "+setName)
 	if problem != "" {
-		s.problem(meta, problem)
+		s.problem(cmp.Or(at, meta), problem)
 		return
 	}
 	spec := lookup(n, "spec")
 	tmpl := lookup(spec, "template")
 	tmeta := lookup(tmpl, "metadata")
-	fromTemplate, problem := annotationPolicy(tmeta, "the template of ApplicationSet "+setName)
+	fromTemplate, at, problem := annotationPolicy(tmeta, "the template of ApplicationSet "+setName)
 	if problem != "" {
-		s.problem(tmeta, problem)
+		s.problem(cmp.Or(at, tmeta), problem)
 		return
 	}
 	o.policy = own.override(fromTemplate)

@@ -61,6 +61,10 @@ type Result struct {
 	Files map[string][sha256.Size]byte
 	// Removed are the temporary files an interrupted run had left, removed by this one.
 	Removed []string
+	// UnmatchedInclude are the Include patterns that matched no file, and
+	// UnmatchedExclude the Exclude patterns that left out no file Include selected:
+	// patterns that do nothing, most likely by a typo, which the caller warns about.
+	UnmatchedInclude, UnmatchedExclude []string
 }
 
 // Discover walks root and returns every OCI chart source of every Argo CD Application and
@@ -83,6 +87,8 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		maxSize = DefaultMaxFileSize
 	}
 	res := &Result{Root: root, Files: map[string][sha256.Size]byte{}}
+	includeUsed := make([]bool, len(opts.Include))
+	excludeUsed := make([]bool, len(opts.Exclude))
 
 	var files, temps []string
 	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -107,7 +113,14 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 			}
 			return nil
 		}
-		if !matchAny(include, rel) || matchAny(opts.Exclude, rel) {
+		if opts.Include != nil {
+			if !markMatches(opts.Include, includeUsed, rel) {
+				return nil
+			}
+		} else if !matchAny(include, rel) {
+			return nil
+		}
+		if markMatches(opts.Exclude, excludeUsed, rel) {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
@@ -126,6 +139,9 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		return nil, walkErr
 	}
 	removeStaleTemps(root, temps, res)
+
+	res.UnmatchedInclude = unused(opts.Include, includeUsed)
+	res.UnmatchedExclude = unused(opts.Exclude, excludeUsed)
 
 	results := make([]FileScan, len(files))
 	workers := opts.Concurrency
@@ -193,6 +209,28 @@ func removeStaleTemps(root string, temps []string, res *Result) {
 			res.Removed = append(res.Removed, rel)
 		}
 	}
+}
+
+// markMatches reports whether relPath matches any of globs, and marks in used every
+// glob it matches, so that patterns that match nothing can be told apart.
+func markMatches(globs []*Glob, used []bool, relPath string) bool {
+	matched := false
+	for i, g := range globs {
+		if g.Match(relPath) {
+			used[i], matched = true, true
+		}
+	}
+	return matched
+}
+
+func unused(globs []*Glob, used []bool) []string {
+	var out []string
+	for i, g := range globs {
+		if !used[i] {
+			out = append(out, g.String())
+		}
+	}
+	return out
 }
 
 func sortByFileLine[T any](items []T, key func(T) (string, int)) {

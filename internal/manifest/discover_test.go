@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -20,7 +21,11 @@ type discoverCase struct {
 	About   string   `json:"about"`
 	Include []string `json:"include,omitempty"`
 	Exclude []string `json:"exclude,omitempty"`
-	Setup   struct {
+	// UnmatchedInclude and UnmatchedExclude are the patterns that must be reported as
+	// doing nothing; absent means none.
+	UnmatchedInclude []string `json:"unmatchedInclude,omitempty"`
+	UnmatchedExclude []string `json:"unmatchedExclude,omitempty"`
+	Setup            struct {
 		// Rename moves paths after the copy, for names Git cannot hold (".git").
 		Rename map[string]string `json:"rename,omitempty"`
 		// Symlink creates links (name → target), which checkouts do not reliably keep.
@@ -94,6 +99,9 @@ func TestDiscoverFindsWhatEachFixtureExpects(t *testing.T) {
 			compareSkipped(t, got.Skipped, want.Skipped)
 			compareProblems(t, got.Problems, want.Problems)
 			compareFiles(t, root, got.Files, want.Files)
+			if !slices.Equal(got.UnmatchedInclude, want.UnmatchedInclude) || !slices.Equal(got.UnmatchedExclude, want.UnmatchedExclude) {
+				t.Errorf("unmatched include %q, exclude %q; want %q, %q", got.UnmatchedInclude, got.UnmatchedExclude, want.UnmatchedInclude, want.UnmatchedExclude)
+			}
 		})
 	}
 }

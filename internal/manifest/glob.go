@@ -2,20 +2,22 @@ package manifest
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // Glob is a compiled path pattern for --include and --exclude.
 //
-// Patterns match slash-separated paths relative to the scanned directory: '*' matches
-// within one path segment, '**' matches any number of segments, '?' one character,
-// '[…]' a class. A pattern without a slash matches the file name at any depth, the way
-// .gitignore patterns do ("*.yaml", "kustomization.yml").
+// Patterns match slash-separated paths relative to the scanned directory, with
+// doublestar's syntax: '*' matches within one path segment, '**' matches any number of
+// segments, '?' one character, '[…]' a class ('[!…]' or '[^…]' negated), '{a,b}' either
+// alternative ("apps/{prod,staging}/*.yaml"), and '\' escapes the next character. A
+// pattern without a slash matches the file name at any depth, the way .gitignore
+// patterns do ("*.yaml", "kustomization.yml", "{app,values}.yaml").
 type Glob struct {
-	text string
-	re   *regexp.Regexp
+	text    string // as given, for messages
+	pattern string // as matched: trimmed, anchored or made to match at any depth
 }
 
 // CompileGlob compiles a pattern, with an error that shows the pattern when it is malformed.
@@ -27,53 +29,19 @@ func CompileGlob(pattern string) (*Glob, error) {
 	if !strings.Contains(p, "/") {
 		p = "**/" + p
 	}
-	var b strings.Builder
-	// (?s): a file or directory name may hold a newline, which "." must match too.
-	b.WriteString("(?s)^")
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch c {
-		case '*':
-			if i+1 < len(p) && p[i+1] == '*' {
-				i++
-				if i+1 < len(p) && p[i+1] == '/' {
-					i++
-					b.WriteString("(?:.*/)?") // "**/" matches zero or more whole segments
-				} else {
-					b.WriteString(".*")
-				}
-			} else {
-				b.WriteString("[^/]*")
-			}
-		case '?':
-			b.WriteString("[^/]")
-		case '[':
-			end := strings.IndexByte(p[i+1:], ']')
-			if end < 0 {
-				return nil, fmt.Errorf("glob %q: unclosed '['", pattern)
-			}
-			class := p[i+1 : i+1+end]
-			if strings.HasPrefix(class, "!") {
-				class = "^" + class[1:]
-			}
-			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
-			i += end + 1
-		default:
-			r, size := utf8.DecodeRuneInString(p[i:])
-			b.WriteString(regexp.QuoteMeta(string(r)))
-			i += size - 1
-		}
+	if strings.HasSuffix(p, "/**") {
+		// Everything below the directory, not the directory itself (which doublestar's
+		// "dir/**" matches too): a file named "apps" is not under "apps/**".
+		p += "/*"
 	}
-	b.WriteString("$")
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return nil, fmt.Errorf("glob %q: %v", pattern, err)
+	if !doublestar.ValidatePattern(p) || strings.Contains(p, "[]") {
+		return nil, fmt.Errorf("glob %q is malformed: check that every '[' and '{' is closed (write '\\[' for a literal one)", pattern)
 	}
-	return &Glob{text: pattern, re: re}, nil
+	return &Glob{text: pattern, pattern: p}, nil
 }
 
 // Match reports whether the relative slash path matches.
-func (g *Glob) Match(relPath string) bool { return g.re.MatchString(relPath) }
+func (g *Glob) Match(relPath string) bool { return doublestar.MatchUnvalidated(g.pattern, relPath) }
 
 // String returns the pattern as given.
 func (g *Glob) String() string { return g.text }

@@ -79,6 +79,30 @@ func TestGlobMatch(t *testing.T) {
 			noMatch: []string{"valuesprod.yaml", "values(prod)+xyaml"},
 		},
 		{
+			name:    "braces match any one of their alternatives",
+			pattern: "apps/{a,b}.yaml",
+			match:   []string{"apps/a.yaml", "apps/b.yaml"},
+			noMatch: []string{"apps/c.yaml", "apps/{a,b}.yaml", "x/apps/a.yaml"},
+		},
+		{
+			name:    "braces without a slash still match the file name at any depth",
+			pattern: "{webapp,api}.yaml",
+			match:   []string{"webapp.yaml", "apps/prod/api.yaml"},
+			noMatch: []string{"apps/redis.yaml"},
+		},
+		{
+			name:    "braces may hold directories",
+			pattern: "apps/{production,staging}/**",
+			match:   []string{"apps/production/web.yaml", "apps/staging/eu/web.yaml"},
+			noMatch: []string{"apps/dev/web.yaml", "apps/production"},
+		},
+		{
+			name:    "a backslash makes a special character literal",
+			pattern: `apps/\[draft\].yaml`,
+			match:   []string{"apps/[draft].yaml"},
+			noMatch: []string{"apps/d.yaml"},
+		},
+		{
 			name:    "non-ASCII names match literally",
 			pattern: "déploiement/*.yaml",
 			match:   []string{"déploiement/app.yaml"},
@@ -123,6 +147,7 @@ func TestCompileGlobRejectsMalformedPatterns(t *testing.T) {
 		{name: "a pattern of spaces", pattern: "   "},
 		{name: "an unclosed class", pattern: "env-[ab.yaml"},
 		{name: "an empty class", pattern: "env-[].yaml"},
+		{name: "an unclosed brace", pattern: "apps/{a,b.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,12 @@
 package manifest
 
 import (
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/chart-promoter/chart-promoter/internal/suggest"
 )
 
 // Policy annotations, read from an Application's metadata.annotations (and, for an
@@ -44,20 +47,32 @@ func (p policy) override(q policy) policy {
 	return p
 }
 
-// annotationPolicy reads the policy annotations of a metadata mapping.
-func annotationPolicy(metadata *yaml.Node, origin string) (policy, string) {
+// AnnotationPrefix starts every annotation the tool reads. An annotation with this
+// prefix that the tool does not know is an error, not silence: a typo such as
+// "chart-promoter.io/constriant" would otherwise promote under the default policy.
+const AnnotationPrefix = "chart-promoter.io/"
+
+// annotations are the names under AnnotationPrefix the tool reads.
+var annotations = []string{AnnotationConstraint, AnnotationIgnore}
+
+// annotationPolicy reads the policy annotations of a metadata mapping. A problem comes
+// with the node it is about, for its line.
+func annotationPolicy(metadata *yaml.Node, origin string) (policy, *yaml.Node, string) {
 	var p policy
-	annotations := lookup(metadata, "annotations")
-	if annotations == nil {
-		return p, ""
+	annotationsNode := lookup(metadata, "annotations")
+	if annotationsNode == nil {
+		return p, nil, ""
 	}
-	if v := lookup(annotations, AnnotationConstraint); v != nil {
+	if key, problem := unknownAnnotation(annotationsNode); problem != "" {
+		return p, key, problem
+	}
+	if v := lookup(annotationsNode, AnnotationConstraint); v != nil {
 		if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
-			return p, "annotation " + AnnotationConstraint + " must be a non-empty string such as \"~1.2\""
+			return p, v, "annotation " + AnnotationConstraint + " must be a non-empty string such as \"~1.2\""
 		}
 		p.constraint, p.constraintOrigin = strings.TrimSpace(v.Value), "annotation "+AnnotationConstraint+" on "+origin
 	}
-	if v := lookup(annotations, AnnotationIgnore); v != nil {
+	if v := lookup(annotationsNode, AnnotationIgnore); v != nil {
 		switch strings.ToLower(strings.TrimSpace(v.Value)) {
 		case "true", "yes", "1":
 			p.ignore, p.ignoreOrigin = true, "annotation "+AnnotationIgnore+" on "+origin
@@ -66,11 +81,42 @@ func annotationPolicy(metadata *yaml.Node, origin string) (policy, string) {
 			p.ignore, p.ignoreOrigin = false, "annotation "+AnnotationIgnore+": \"false\" on "+origin
 		case "":
 		default:
-			return p, "annotation " + AnnotationIgnore + " must be \"true\" or \"false\", not " + quote(v.Value)
+			return p, v, "annotation " + AnnotationIgnore + " must be \"true\" or \"false\", not " + quote(v.Value)
 		}
 	}
-	return p, ""
+	return p, nil, ""
 }
+
+// unknownAnnotation finds the first annotation under AnnotationPrefix that the tool does
+// not read, and words the problem with the annotation it most likely means.
+func unknownAnnotation(annotationsNode *yaml.Node) (*yaml.Node, string) {
+	if annotationsNode.Kind != yaml.MappingNode {
+		return nil, ""
+	}
+	for i := 0; i+1 < len(annotationsNode.Content); i += 2 {
+		key := annotationsNode.Content[i]
+		name := strings.TrimSpace(key.Value)
+		if !strings.HasPrefix(strings.ToLower(name), AnnotationPrefix) || slices.Contains(annotations, name) {
+			continue
+		}
+		msg := "unknown annotation " + name
+		// Compared without the prefix they share, which would make any two names look alike.
+		known := make([]string, len(annotations))
+		for i, a := range annotations {
+			known[i] = strings.TrimPrefix(a, AnnotationPrefix)
+		}
+		if guess, ok := suggest.Closest(name[len(AnnotationPrefix):], known); ok {
+			msg += ": did you mean " + AnnotationPrefix + guess + "?"
+		} else {
+			msg += ": chart-promoter reads " + strings.Join(annotations, " and ")
+		}
+		return key, msg + " (this resource's sources are not promoted until it is fixed)"
+	}
+	return nil, ""
+}
+
+// directives are the names a "# chart-promoter:" comment may give.
+var directives = []string{"constraint", "ignore"}
 
 // commentPolicy reads chart-promoter directives from the comments around a value.
 func commentPolicy(comments ...string) (policy, string) {
@@ -96,7 +142,16 @@ func commentPolicy(comments ...string) (policy, string) {
 				}
 				p.constraint, p.constraintOrigin = c, "comment \"# "+text+"\""
 			default:
-				return p, "unknown directive in comment \"# " + text + "\": write \"# chart-promoter: constraint=RANGE\" or \"# chart-promoter: ignore\""
+				msg := "unknown directive in comment \"# " + text + "\""
+				name := strings.TrimSpace(strings.FieldsFunc(directive+" ", func(r rune) bool { return r == '=' || r == ':' || r == ' ' })[0])
+				if guess, ok := suggest.Closest(name, directives); ok && guess == "constraint" {
+					msg += ": did you mean \"# chart-promoter: constraint=RANGE\"?"
+				} else if ok {
+					msg += ": did you mean \"# chart-promoter: " + guess + "\"?"
+				} else {
+					msg += ": write \"# chart-promoter: constraint=RANGE\" or \"# chart-promoter: ignore\""
+				}
+				return p, msg + " (this source is not promoted until it is fixed)"
 			}
 		}
 	}

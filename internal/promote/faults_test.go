@@ -305,29 +305,40 @@ func TestARunThatSawAnOlderVersionNeverReplacesTheNewerProposalOfAParallelRun(t 
 
 func TestAPullRequestClosedWithoutMergingIsNotProposedAgainButANewerVersionIs(t *testing.T) {
 	t.Parallel()
-	for _, deleteBranch := range []bool{false, true} {
-		t.Run(map[bool]string{false: "the branch is kept", true: "the branch is deleted with the PR"}[deleteBranch], func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// personDeletes deletes the branch with the PR; keep sets KeepBranches.
+		personDeletes, keep bool
+		wantPushes          int // the tool's deletion of the branch the PR left
+	}{
+		{name: "the branch is deleted with the PR", personDeletes: true},
+		{name: "the branch the PR left is deleted by the tool", wantPushes: 1},
+		{name: "the branch is kept when the options keep branches", keep: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3", "1.2.4"}})
 			branch := w.chartBranch("charts/webapp")
-			first := only(t, w.propose(w.options()))
+			opts := w.options()
+			opts.KeepBranches = tc.keep
+			first := only(t, w.propose(opts))
 			w.gh.SetPRState(gitopsOwner, gitopsName, first.Number, "closed", false)
-			if deleteBranch {
+			if tc.personDeletes {
 				w.bare("update-ref", "-d", "refs/heads/"+branch)
 			}
 			writes := w.gh.Writes()
 			w.git.Requests.Reset()
 
-			again := only(t, w.propose(w.options()))
+			again := only(t, w.propose(opts))
 			if again.Action != promote.Unchanged || again.Number != first.Number || len(again.Warnings) != 1 ||
 				!strings.Contains(again.Warnings[0], "closed without merging") {
 				t.Errorf("the same versions again: %s; want PR #%d's no respected, with a warning saying so", brief(again), first.Number)
 			}
-			if got := w.gh.Writes(); got != writes || w.pushes() != 0 {
-				t.Errorf("%d GitHub writes and %d pushes; want none", got-writes, w.pushes())
+			if got := w.gh.Writes(); got != writes || w.pushes() != tc.wantPushes {
+				t.Errorf("%d GitHub writes and %d pushes; want none and %d", got-writes, w.pushes(), tc.wantPushes)
 			}
-			if got := w.branches(); deleteBranch && len(got) != 0 {
-				t.Errorf("branches %v; want the deleted one not recreated", got)
+			if got := w.branches(); tc.keep != (len(got) == 1) {
+				t.Errorf("branches %v; want the branch kept only when the options keep branches", got)
 			}
 
 			w.push("charts/webapp", "1.2.5")

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -129,19 +130,10 @@ func (g *group) targets() (charts []string, versions map[string][]string) {
 		if _, ok := versions[name]; !ok {
 			charts = append(charts, name)
 		}
-		if !contains(versions[name], c.To) {
+		if !slices.Contains(versions[name], c.To) {
 			versions[name] = append(versions[name], c.To)
 		}
 	}
 	sort.Strings(charts)
 	return charts, versions
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -9,9 +9,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -62,9 +64,9 @@ type Plan struct {
 	Skipped []Skip `json:"skipped"`
 	// Errors are the failures: each names its file or chart and what to do.
 	Errors []Error `json:"errors"`
-	// Warnings are settings that did nothing in this run, such as a config rule that
-	// matches no source; they do not fail it.
-	Warnings []Error `json:"warnings,omitempty"`
+	// Warnings are settings that did nothing in this run (a config rule, a --chart or a
+	// glob that matches nothing) and risks the user took (see Warning); they do not fail it.
+	Warnings []Warning `json:"warnings"`
 	// Files are the edited files, before and after, in the order of Changes.
 	Files []FileEdit `json:"-"`
 	// Removed are temporary files an interrupted run had left in the tree, which this run
@@ -167,22 +169,26 @@ type candidate struct {
 func Make(ctx context.Context, opts Options) (*Plan, error) {
 	include, err := manifest.CompileGlobs(opts.Include)
 	if err != nil {
-		return nil, fmt.Errorf("--include: %w", err)
+		return nil, &InputError{Input: "include", Err: err}
 	}
 	exclude, err := manifest.CompileGlobs(opts.Exclude)
 	if err != nil {
-		return nil, fmt.Errorf("--exclude: %w", err)
+		return nil, &InputError{Input: "exclude", Err: err}
 	}
 	onlyCharts := map[string]bool{}
+	var only []string
 	for _, c := range opts.Charts {
 		norm, err := manifest.NormalizeChart(c)
 		if err != nil {
-			return nil, fmt.Errorf("--chart: %w", err)
+			return nil, &InputError{Input: "chart", Err: err}
+		}
+		if !onlyCharts[norm] {
+			only = append(only, norm)
 		}
 		onlyCharts[norm] = true
 	}
 	if _, err := version.ParseConstraint(opts.DefaultConstraint); err != nil {
-		return nil, fmt.Errorf("--constraint: %w", err)
+		return nil, &InputError{Input: "constraint", Err: err}
 	}
 
 	// A run about some charts parses only the files that name one of them.
@@ -190,11 +196,13 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	for chart := range onlyCharts {
 		mentioning = append(mentioning, path.Base(chart))
 	}
-	found, err := manifest.Discover(ctx, opts.Dir, manifest.Options{Include: include, Exclude: exclude, Mentioning: mentioning})
+	discovery := discoverOptions{dir: opts.Dir, options: manifest.Options{Include: include, Exclude: exclude, Mentioning: mentioning}}
+	found, err := manifest.Discover(ctx, discovery.dir, discovery.options)
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Removed: found.Removed}
+	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Removed: found.Removed, Warnings: append([]Warning{}, globWarnings(found)...)}
+	plan.Warnings = append(plan.Warnings, unusedCharts(ctx, discovery, only, found)...)
 	for _, p := range found.Problems {
 		if len(onlyCharts) > 0 && p.Chart != "" && !onlyCharts[p.Chart] {
 			continue // a source of another chart: not this run's business
@@ -231,7 +239,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		for i, used := range matched {
 			if !used {
 				r := rules[i]
-				plan.Warnings = append(plan.Warnings, Error{File: opts.Config.Name, Line: r.Pos.Line,
+				plan.Warnings = append(plan.Warnings, Warning{File: opts.Config.Name, Line: r.Pos.Line,
 					Message: fmt.Sprintf("rules[%d] matches none of the %d chart sources found: check its charts and applications globs (chart-promoter explain shows what each source matched)", i, len(found.Sources))})
 			}
 		}
@@ -241,12 +249,12 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	charts := make([]string, 0, len(byChart))
-	for chart := range byChart {
-		charts = append(charts, chart)
+	if w, ok := opts.Registry.(warner); ok {
+		for _, msg := range w.Warnings() {
+			plan.Warnings = append(plan.Warnings, Warning{Message: msg})
+		}
 	}
-	sort.Strings(charts)
-	for _, chart := range charts {
+	for _, chart := range slices.Sorted(maps.Keys(byChart)) {
 		r := resolved[chart]
 		if r.err != nil {
 			plan.Errors = append(plan.Errors, Error{Chart: chart, Message: fmt.Sprintf("%v (%d source(s) not planned)", r.err, len(byChart[chart]))})
@@ -485,14 +493,8 @@ func (p *Plan) sort() {
 	sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].File < p.Files[j].File })
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
 
 // SplitSkipped separates the sources passed over from those already up to date.
 func (p *Plan) SplitSkipped() (skipped, upToDate []Skip) {

@@ -34,6 +34,8 @@ type planCase struct {
 	Options struct {
 		Constraint string   `json:"constraint"`
 		Charts     []string `json:"charts"`
+		Include    []string `json:"include"`
+		Exclude    []string `json:"exclude"`
 	} `json:"options"`
 	Registry registryContent `json:"registry"`
 	// Untouched are URL path prefixes the registry must not be asked for while planning.
@@ -41,8 +43,18 @@ type planCase struct {
 	Changes   []wantChange `json:"changes"`
 	Skipped   []wantSkip   `json:"skipped"`
 	Errors    []wantError  `json:"errors"`
-	// Warnings are the plan's warnings (a config rule that matches nothing).
-	Warnings []wantError `json:"warnings"`
+	// Warnings are the plan's top-level warnings, in order; absent means none.
+	Warnings []wantWarning `json:"warnings"`
+}
+
+type wantWarning struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Chart   string `json:"chart"`
+	Setting string `json:"setting"`
+	Message string `json:"message"` // a substring
+	// Mentions are substrings the message must hold.
+	Mentions []string `json:"mentions"`
 }
 
 // registryContent is what a case's registry holds.
@@ -276,6 +288,8 @@ func TestMakePlansWhatEachFixtureExpects(t *testing.T) {
 			plan, err := promote.Make(t.Context(), promote.Options{
 				Dir:               root,
 				Charts:            c.Options.Charts,
+				Include:           c.Options.Include,
+				Exclude:           c.Options.Exclude,
 				DefaultConstraint: c.Options.Constraint,
 				Config:            cfg,
 				Registry:          newClient(t, reg),
@@ -286,7 +300,7 @@ func TestMakePlansWhatEachFixtureExpects(t *testing.T) {
 			checkChanges(t, plan.Changes, c.Changes, reg.Host, digests)
 			checkSkips(t, plan.Skipped, c.Skipped)
 			checkErrors(t, plan.Errors, c.Errors)
-			checkReported(t, "warning", plan.Warnings, c.Warnings)
+			checkWarnings(t, plan.Warnings, c.Warnings)
 			for _, prefix := range c.Untouched {
 				for _, req := range reg.Requests.All() {
 					if _, p, _ := strings.Cut(req, " "); strings.HasPrefix(p, prefix) {
@@ -340,6 +354,8 @@ func TestMakePlansWhatEachFixtureExpects(t *testing.T) {
 			again, err := promote.Make(t.Context(), promote.Options{
 				Dir:               root,
 				Charts:            c.Options.Charts,
+				Include:           c.Options.Include,
+				Exclude:           c.Options.Exclude,
 				DefaultConstraint: c.Options.Constraint,
 				Config:            cfg,
 				Registry:          newClient(t, reg),
@@ -463,6 +479,27 @@ func checkReported(t *testing.T, what string, got []promote.Error, want []wantEr
 		for _, m := range w.Mentions {
 			if !strings.Contains(g.Message, m) {
 				t.Errorf("%s %d (%s) does not mention %q", what, i, g.Error(), m)
+			}
+		}
+	}
+}
+
+func checkWarnings(t *testing.T, got []promote.Warning, want []wantWarning) {
+	t.Helper()
+	for i := 0; i < len(got) || i < len(want); i++ {
+		switch {
+		case i >= len(want):
+			t.Errorf("unexpected warning %+v", got[i])
+		case i >= len(got):
+			t.Errorf("missing warning %+v", want[i])
+		case got[i].File != want[i].File || got[i].Line != want[i].Line || got[i].Chart != want[i].Chart ||
+			got[i].Setting != want[i].Setting || !strings.Contains(got[i].Message, want[i].Message):
+			t.Errorf("warning %d = %+v, want %+v", i, got[i], want[i])
+		default:
+			for _, m := range want[i].Mentions {
+				if !strings.Contains(got[i].Message, m) {
+					t.Errorf("warning %d (%s) does not mention %q", i, got[i], m)
+				}
 			}
 		}
 	}

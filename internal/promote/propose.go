@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type Git interface {
 	Commit(commit plumbing.Hash) (*gitrepo.Commit, error)
 	CommitFiles(parent plumbing.Hash, files map[string][]byte, message string, author, committer gitrepo.Signature) (plumbing.Hash, error)
 	Push(ctx context.Context, branch string, commit, expected plumbing.Hash) error
+	DeleteBranch(ctx context.Context, branch string, expected plumbing.Hash) error
 }
 
 // GitHub is what a promotion needs of the GitHub API; *github.Client provides it.
@@ -40,6 +42,7 @@ type GitHub interface {
 	AddLabels(ctx context.Context, owner, repo string, number int, labels []string) error
 	RequestReviewers(ctx context.Context, owner, repo string, number int, users, teams []string) error
 	AddAssignees(ctx context.Context, owner, repo string, number int, users []string) error
+	SetMilestone(ctx context.Context, owner, repo string, number, milestone int) error
 	EnableAutoMerge(ctx context.Context, nodeID, method string) error
 	CreateCommit(ctx context.Context, owner, repo, parentSHA string, files map[string][]byte, message string) (string, error)
 	UpdateRef(ctx context.Context, owner, repo, branch, sha, expected string) error
@@ -88,6 +91,10 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	if opts.Committer.Name == "" {
 		opts.Committer = opts.Author
 	}
+	texts, err := opts.Templates.parse()
+	if err != nil {
+		return nil, err
+	}
 	plan, err := Make(ctx, opts.Plan)
 	if err != nil {
 		return nil, err
@@ -97,15 +104,20 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	run := &runState{pulls: newOpenPulls(deps.GitHub, opts)}
 	for _, g := range groups {
 		g.display = deps.RepoPath
-		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes, Title: g.title(), Body: g.body()}
-		switch {
+		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes}
+		title, terr := texts.title(g)
+		body, berr := texts.body(g)
+		p.Title, p.Body = title, body
+		switch err := errors.Join(terr, berr); {
+		case err != nil:
+			p.Action, p.Err = Failed, err
 		case opts.DryRun:
 			p.Action = Planned
 		case run.held != nil:
 			// The rate limit ran out for an earlier group: stop opening pull requests.
 			p.Action, p.Err = Held, run.held
 		default:
-			pr := proposer{opts: opts, deps: deps, plan: plan, group: g, run: run}
+			pr := proposer{opts: opts, deps: deps, plan: plan, group: g, run: run, texts: texts}
 			pr.propose(ctx, &p) // a failure is in p.Err: callers report it, once, as an error
 			if held := (*RateLimitError)(nil); errors.As(p.Err, &held) {
 				run.held = held
@@ -136,6 +148,7 @@ type proposer struct {
 	// existed says whether the branch was on the remote when this run read it: a branch
 	// this run creates has no pull request yet.
 	existed bool
+	texts   texts
 }
 
 func (pr *proposer) propose(ctx context.Context, p *Proposal) {
@@ -237,7 +250,10 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 	if err := checkBudget(pr.deps.GitHub, pr.requestsToFinish(len(files), exists, newPR)); err != nil {
 		return false, err // before anything is written: never half a pull request
 	}
-	message := g.commitMessage(pr.signOff())
+	message, err := pr.texts.commitMessage(g, pr.signOff())
+	if err != nil {
+		return false, err
+	}
 	var commit string
 	expected := plumbing.ZeroHash
 	if exists {
@@ -376,6 +392,10 @@ func (pr *proposer) unchanged(ctx context.Context, p *Proposal, base plumbing.Ha
 		// planned from predates the merge: the base already holds every change), or an
 		// earlier run stopped before opening it (let pullRequest open one).
 		if done, err := pr.closedBefore(ctx, p); done || err != nil {
+			if done && err == nil {
+				// The branch outlived its closed pull request; the tool made its tip.
+				pr.deleteBranch(ctx, p, pr.group.branch, plumbing.NewHash(p.Commit))
+			}
 			return done, err
 		}
 		if files, err := pr.files(base); err == nil && len(files) == 0 {
@@ -438,7 +458,7 @@ func (pr *proposer) newerOnBranch(ctx context.Context, tip plumbing.Hash) ([]str
 		case cmp < 0:
 			return nil, nil
 		case cmp > 0:
-			if v := chartName(c.Chart) + " " + s.Revision; !contains(newer, v) {
+			if v := chartName(c.Chart) + " " + s.Revision; !slices.Contains(newer, v) {
 				newer = append(newer, v)
 				confirm = append(confirm, chartVersion{c.Chart, s.Revision})
 			}
@@ -602,6 +622,11 @@ func (pr *proposer) decorate(ctx context.Context, p *Proposal, created *github.P
 			p.Warnings = append(p.Warnings, fmt.Sprintf("could not assign: %v", err))
 		}
 	}
+	if opt.Milestone > 0 {
+		if err := gh.SetMilestone(ctx, o.Owner, o.Repo, created.Number, opt.Milestone); err != nil {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("could not set milestone %d: %v", opt.Milestone, err))
+		}
+	}
 	if opt.AutoMerge != "" {
 		err := gh.EnableAutoMerge(ctx, created.NodeID, strings.ToUpper(opt.AutoMerge))
 		switch {
@@ -663,7 +688,8 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result,
 			}
 			by = t.number
 		}
-		if by == 0 || !toolOwnsBranch(ctx, deps, old.Head, opts.Committer) {
+		tip, owned := toolOwnsBranch(ctx, deps, old.Head, opts.Committer)
+		if by == 0 || !owned {
 			continue
 		}
 		if err := checkBudget(deps.GitHub, 2); err != nil {
@@ -685,7 +711,28 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result,
 			}
 		}
 		deps.Log.Infof("closed PR #%d, superseded by #%d", old.Number, by)
+		if !opts.KeepBranches {
+			if err := deps.Git.DeleteBranch(ctx, old.Head, tip); err != nil {
+				deps.Log.Warningf("could not delete %s, the branch of superseded PR #%d: %v", old.Head, old.Number, err)
+			} else {
+				deps.Log.Infof("deleted %s, the branch of superseded PR #%d", old.Head, old.Number)
+			}
+		}
 	}
+}
+
+// deleteBranch deletes the branch of a pull request that was closed, unless the options
+// keep branches; tip is the commit the tool made there (the lease: a branch that moved
+// since is a person's now, and stays).
+func (pr *proposer) deleteBranch(ctx context.Context, p *Proposal, branch string, tip plumbing.Hash) {
+	if pr.opts.KeepBranches || tip.IsZero() {
+		return
+	}
+	if err := pr.deps.Git.DeleteBranch(ctx, branch, tip); err != nil {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("could not delete %s, the branch of closed PR #%d: %v", branch, p.Number, err))
+		return
+	}
+	pr.deps.Log.Infof("deleted %s, the branch of closed PR #%d", branch, p.Number)
 }
 
 // atLeast reports whether revision newer is the same version as older or a newer one;
@@ -705,17 +752,18 @@ func atLeast(newer, older string) bool {
 	return version.Compare(n.SemVer, o.SemVer) >= 0
 }
 
-// toolOwnsBranch reports whether the tip of branch is a commit the tool made.
-func toolOwnsBranch(ctx context.Context, deps Deps, branch string, committer Identity) bool {
+// toolOwnsBranch reports whether the tip of branch is a commit the tool made, and
+// returns that tip.
+func toolOwnsBranch(ctx context.Context, deps Deps, branch string, committer Identity) (plumbing.Hash, bool) {
 	if err := deps.Git.Fetch(ctx, branch); err != nil {
-		return false
+		return plumbing.ZeroHash, false
 	}
 	tip, ok, err := deps.Git.RemoteBranch(ctx, branch)
 	if err != nil || !ok {
-		return false
+		return plumbing.ZeroHash, false
 	}
 	head, err := deps.Git.Commit(tip)
-	return err == nil && madeByTool(head, committer)
+	return tip, err == nil && madeByTool(head, committer)
 }
 
 // gitHubCommitter is the committer GitHub records on commits made through its API.

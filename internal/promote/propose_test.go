@@ -858,6 +858,10 @@ func TestOlderPromotionPullRequestsAreClosedAsSupersededButNeverAPersonsOwn(t *t
 			t.Errorf("PR #%d, not the tool's, is %s with comments %q", n, state[n], w.gh.Comments(gitopsOwner, gitopsName, n))
 		}
 	}
+	// The superseded PRs' branches are deleted; a person's branch under the prefix stays.
+	if got, want := w.branches(), []string{w.chartBranch("charts/webapp"), "chart-promoter/copied"}; !slices.Equal(got, want) {
+		t.Errorf("branches %v, want %v", got, want)
+	}
 }
 
 func TestAPullRequestProposingANewerVersionIsNotSupersededByAnOlderOne(t *testing.T) {

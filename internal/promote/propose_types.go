@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chart-promoter/chart-promoter/internal/setting"
 )
 
 // Grouping says which changes share one branch and one pull request.
@@ -52,16 +54,10 @@ func ParseCommitVia(s string) (CommitVia, error) {
 	return "", &InputError{Input: "commit-via", Value: s, Want: `"git" or "api"`}
 }
 
-// InputError is a setting with a value the tool cannot use; it says what to write instead.
-type InputError struct {
-	Input, Value, Want string
-}
-
-func (e *InputError) Error() string {
-	return "invalid " + e.Input + " " + quoteValue(e.Value) + ": use " + e.Want
-}
-
-func quoteValue(s string) string { return "\"" + s + "\"" }
+// InputError is a setting with a value the tool cannot use; it says what to write
+// instead. Input is the setting's neutral name, which each adapter spells its own way
+// (see setting.Describe).
+type InputError = setting.InputError
 
 // Identity is a commit author or committer.
 type Identity struct {
@@ -80,6 +76,8 @@ type PullRequestOptions struct {
 	Draft         bool
 	// AutoMerge is "", "merge", "squash" or "rebase".
 	AutoMerge string
+	// Milestone is the number of the milestone new pull requests get; 0 for none.
+	Milestone int
 }
 
 // ProposeOptions configure a promotion: a plan, then one branch, commit and pull request
@@ -103,6 +101,12 @@ type ProposeOptions struct {
 	PullRequest PullRequestOptions
 	// DryRun plans and reports the groups without touching Git or GitHub.
 	DryRun bool
+	// KeepBranches keeps the branches of promotion pull requests the tool closes as
+	// superseded, and of those a person closed without merging; by default they are
+	// deleted when their tip is a commit the tool made (never a person's branch).
+	KeepBranches bool
+	// Templates replace the default commit message, pull request title and body.
+	Templates Templates
 	// Now stamps commits (default time.Now); tests fix it.
 	Now func() time.Time
 }

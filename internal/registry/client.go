@@ -30,6 +30,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/errcode"
 	"oras.land/oras-go/v2/registry/remote/retry"
 
+	"github.com/chart-promoter/chart-promoter/internal/setting"
 	"github.com/chart-promoter/chart-promoter/internal/verify"
 )
 
@@ -76,6 +77,7 @@ type Client struct {
 // New returns a Client configured by opts.
 func New(opts ...Option) (*Client, error) {
 	o := options{
+		spell:          setting.Flag,
 		requestTimeout: 30 * time.Second,
 		userAgent:      "chart-promoter",
 		retries:        DefaultRetries,
@@ -89,7 +91,10 @@ func New(opts ...Option) (*Client, error) {
 	}
 	base := o.transport
 	if base == nil {
-		tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.rootCAs}
+		tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.rootCAs, InsecureSkipVerify: o.insecure} //nolint:gosec // the user asked for it, and is warned
+		if o.clientCert != nil {
+			tlsConfig.Certificates = []tls.Certificate{*o.clientCert}
+		}
 		base = &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
 			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -111,6 +116,12 @@ func New(opts ...Option) (*Client, error) {
 		direct:   base,
 	}
 	sec := &secrets{}
+	if o.plainHTTP {
+		o.warnings = append(o.warnings, o.spell("plain-http", "true")+": registry traffic, credentials included, is not encrypted")
+	}
+	if o.insecure && !o.plainHTTP {
+		o.warnings = append(o.warnings, o.spell("insecure-skip-tls-verify", "true")+": registry certificates are not verified, so anyone on the network path can read and change what the tool reads, and take its credentials")
+	}
 	c := &Client{
 		opts: o,
 		client: &auth.Client{
@@ -275,12 +286,26 @@ func (c *Client) Chart(ctx context.Context, chart, tag string) (_ ChartVersion, 
 	return cv, nil
 }
 
+// Warnings returns what the client's settings put at risk (plain HTTP, unverified
+// certificates) and what its credential lookups had to pass over (a credential helper
+// that is not installed), each said once.
+func (c *Client) Warnings() []string {
+	out := append([]string(nil), c.opts.warnings...)
+	if c.opts.credentials != nil {
+		out = append(out, c.opts.credentials.Warnings()...)
+	}
+	return out
+}
+
 // describe wraps a registry error with what was attempted and where, and a hint for the
 // failures users can act on.
 func (c *Client) describe(ctx context.Context, err error, action, where string) error {
 	hint := ""
+	host, _, _ := strings.Cut(where, "/")
+	spell := c.opts.spell
 	var respErr *errcode.ErrorResponse
 	var netErr net.Error
+	var dnsErr *net.DNSError
 	var retryAfter *RetryAfterError
 	var urlErr *url.Error
 	switch {
@@ -293,17 +318,32 @@ func (c *Client) describe(ctx context.Context, err error, action, where string) 
 	// oras-go answers a Basic challenge it has no credentials for itself, without a
 	// second request, so no 401 response reaches this far.
 	case errors.Is(err, auth.ErrBasicCredentialNotFound):
-		hint = " (no credentials for this registry: log in with `helm registry login` or `docker login`, or pass --username/--password-stdin)"
+		hint = " (no credentials for this registry: log in with `helm registry login` or `docker login`, or give " + spell("credentials", "") + ")"
 	case errors.As(err, &respErr) && (respErr.StatusCode == http.StatusUnauthorized || respErr.StatusCode == http.StatusForbidden):
-		hint = " (access denied: log in with `helm registry login` or `docker login`, or pass --username/--password-stdin)"
+		if source := c.credentialSource(host); source != "" {
+			hint = " (the credentials for " + host + " from " + source + " were rejected: log in again, or check that they may read this repository)"
+		} else {
+			hint = " (access denied: log in with `helm registry login` or `docker login`, or give " + spell("credentials", "") + ")"
+		}
+	// A TLS server answers a plain HTTP request with 400 ("Client sent an HTTP request to
+	// an HTTPS server", or nginx's "The plain HTTP request was sent to HTTPS port").
+	case c.opts.plainHTTP && errors.As(err, &respErr) && respErr.StatusCode == http.StatusBadRequest:
+		hint = " (" + host + " answered plain HTTP with 400 Bad Request: it most likely speaks HTTPS; drop " + spell("plain-http", "true") + ")"
+	// net/http words a plain HTTP answer to a TLS handshake this way, with errors.New.
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		hint = " (" + host + " speaks plain HTTP, not HTTPS: if it is a local registry, retry with " + spell("plain-http", "true") + ")"
 	case isTLSError(err):
-		hint = " (TLS verification failed: pass --ca-file with the registry's CA, or --plain-http for a local HTTP registry)"
+		hint = " (TLS verification failed: give the registry's CA with " + spell("ca-file", "FILE") + ", or retry with " + spell("plain-http", "true") + " for a local HTTP registry)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		hint = " (connection refused: is the registry running, and is " + host + " the right host and port?)"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		hint = " (no such host " + dnsErr.Name + ": is " + host + " spelt right, and does this machine's DNS know it?)"
 	case errors.Is(err, content.ErrMismatchedDigest), errors.Is(err, content.ErrTrailingData), errors.Is(err, content.ErrInvalidDescriptorSize):
 		hint = " (refused: the registry, or something between, served content that does not match its digest)"
 	case errors.As(err, &respErr) && (respErr.StatusCode >= 500 || respErr.StatusCode == http.StatusTooManyRequests):
 		hint = fmt.Sprintf(" (the registry still failed after %s: try again later)", c.retriesDone())
 	case errors.As(err, &netErr) && netErr.Timeout():
-		hint = fmt.Sprintf(" (no answer within the --request-timeout of %s, after %s)", c.opts.requestTimeout, c.retriesDone())
+		hint = fmt.Sprintf(" (no answer within the %s of %s, after %s)", spell("request-timeout", ""), c.opts.requestTimeout, c.retriesDone())
 	case errors.As(err, &urlErr) && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
 		hint = fmt.Sprintf(" (the connection was dropped, still after %s: try again later)", c.retriesDone())
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -311,6 +351,15 @@ func (c *Client) describe(ctx context.Context, err error, action, where string) 
 		hint = fmt.Sprintf(" (the answer was cut short, or is larger than the %d MiB it may be)", MaxManifestBytes>>20)
 	}
 	return fmt.Errorf("%s %s: %w%s", action, where, err, hint)
+}
+
+// credentialSource names where the credentials the client sent to host came from, or ""
+// when it sent none.
+func (c *Client) credentialSource(host string) string {
+	if c.opts.credentials == nil {
+		return ""
+	}
+	return c.opts.credentials.SourceOf(host)
 }
 
 // retriesDone says how many times a failed request was retried before it was given up.
@@ -339,10 +388,10 @@ func loadCertPool(caFile string) (*x509.CertPool, error) {
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("--ca-file: %w", err)
+		return nil, &setting.InputError{Input: "ca-file", Value: caFile, Err: err}
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", caFile)
+		return nil, &setting.InputError{Input: "ca-file", Value: caFile, Want: "a PEM file of CA certificates: this one holds none"}
 	}
 	return pool, nil
 }

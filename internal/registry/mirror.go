@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"oras.land/oras-go/v2/content/oci"
+
+	"github.com/chart-promoter/chart-promoter/internal/setting"
 )
 
 // layoutScheme prefixes a mirror target that is an OCI image layout directory.
@@ -31,12 +33,12 @@ func ParseMirror(spec string) (Mirror, error) {
 	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
 	from = strings.TrimRight(strings.TrimPrefix(from, "oci://"), "/")
 	if !ok || from == "" || to == "" {
-		return Mirror{}, fmt.Errorf("--mirror %q: write HOST=TARGET, e.g. ghcr.io=mirror.local:5000/ghcr or ghcr.io=oci-layout:./charts", spec)
+		return Mirror{}, &setting.InputError{Input: "mirror", Value: spec, Want: "HOST=TARGET, e.g. ghcr.io=mirror.local:5000/ghcr or ghcr.io=oci-layout:./charts"}
 	}
 	m := Mirror{Prefix: strings.ToLower(from)}
 	if dir, isLayout := strings.CutPrefix(to, layoutScheme); isLayout {
 		if dir == "" {
-			return Mirror{}, fmt.Errorf("--mirror %q: oci-layout: needs a directory", spec)
+			return Mirror{}, &setting.InputError{Input: "mirror", Value: spec, Want: "oci-layout:DIR, with the directory of the layouts"}
 		}
 		m.layout = dir
 	} else {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net/http"
@@ -8,16 +9,23 @@ import (
 
 	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/credentials"
+
+	"github.com/chart-promoter/chart-promoter/internal/setting"
 )
 
 type options struct {
 	credential     auth.CredentialFunc
+	credentials    *Credentials // when the credential function is a chain, to name its sources
 	plainHTTP      bool
+	insecure       bool
+	clientCert     *tls.Certificate
+	spell          setting.Speller
 	rootCAs        *x509.CertPool
 	transport      http.RoundTripper
 	mirrors        mirrors
 	userAgent      string
 	requestTimeout time.Duration
+	warnings       []string // what the settings put at risk, said once per client
 	retries        int
 	retryDelay     time.Duration
 	retryMaxDelay  time.Duration
@@ -27,10 +35,51 @@ type options struct {
 type Option func(*options) error
 
 // WithCredentials makes the client log in with credentials from store, looked up by the
-// host of each request: a registry's credentials never go to another host.
+// host of each request: a registry's credentials never go to another host. With the
+// *Credentials of CredentialStore, a rejected login names the place it came from.
 func WithCredentials(store credentials.Store) Option {
 	return func(o *options) error {
 		o.credential = credentials.Credential(store)
+		o.credentials, _ = store.(*Credentials)
+		return nil
+	}
+}
+
+// WithInsecureSkipVerify accepts any certificate a registry presents, like helm's
+// --insecure-skip-tls-verify: for a registry with a certificate that cannot be verified,
+// where WithCAFile cannot help. The client warns about it (Warnings).
+func WithInsecureSkipVerify(insecure bool) Option {
+	return func(o *options) error {
+		o.insecure = insecure
+		return nil
+	}
+}
+
+// WithClientCertificate presents the certificate in certFile, with its key in keyFile
+// (both PEM), to registries that ask for one (mutual TLS), like helm's --cert-file and
+// --key-file.
+func WithClientCertificate(certFile, keyFile string) Option {
+	return func(o *options) error {
+		if certFile == "" && keyFile == "" {
+			return nil
+		}
+		if certFile == "" || keyFile == "" {
+			return &setting.InputError{Input: "cert-file", Value: certFile, Want: "a certificate and its key together (cert-file and key-file)"}
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return &setting.InputError{Input: "cert-file", Value: certFile, Err: fmt.Errorf("load the client certificate and key %s: %w", keyFile, err)}
+		}
+		o.clientCert = &cert
+		return nil
+	}
+}
+
+// WithSettingNames spells the settings that hints name (plain-http, ca-file, credentials,
+// request-timeout) the way the caller's users give them; the default is setting.Flag.
+func WithSettingNames(spell setting.Speller) Option {
+	return func(o *options) error {
+		o.spell = spell
 		return nil
 	}
 }

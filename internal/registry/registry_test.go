@@ -272,11 +272,41 @@ func TestCredentialsAreFoundWhereHelmAndDockerKeepThem(t *testing.T) {
 			wantNoAuthorization: true,
 		},
 		{
-			name: "wrong explicit credentials fail with a hint to log in",
+			name: "wrong explicit credentials fail naming where they came from",
 			creds: func(_ *testing.T, s setup) registry.CredentialOptions {
-				return registry.CredentialOptions{Username: user, Password: "wrong", Hosts: []string{s.host}}
+				return registry.CredentialOptions{Username: user, Password: "wrong", Hosts: []string{s.host}, ExplicitSource: "--username and --password-stdin"}
 			},
-			wantErr: "access denied: log in with `helm registry login`",
+			wantErr: "from --username and --password-stdin were rejected",
+		},
+		{
+			name: "stale docker credentials fail naming docker's config",
+			creds: func(t *testing.T, s setup) registry.CredentialOptions {
+				writeAuthConfig(t, filepath.Join(s.dir, "config.json"), s.host, user, "stale")
+				return registry.CredentialOptions{}
+			},
+			wantErr: "config.json were rejected",
+		},
+		{
+			name: "Helm's registry login wins over stale docker credentials for the same host, as in helm",
+			creds: func(t *testing.T, s setup) registry.CredentialOptions {
+				writeAuthConfig(t, filepath.Join(s.dir, "config.json"), s.host, user, "stale")
+				path := filepath.Join(t.TempDir(), "helm-registry.json")
+				writeAuthConfig(t, path, s.host, user, password)
+				t.Setenv("HELM_REGISTRY_CONFIG", path)
+				return registry.CredentialOptions{}
+			},
+		},
+		{
+			name: "a credential helper that is not installed is passed over for the next place",
+			creds: func(t *testing.T, s setup) registry.CredentialOptions {
+				path := filepath.Join(t.TempDir(), "helm-registry.json")
+				if err := os.WriteFile(path, []byte(`{"credsStore": "chart-promoter-test-absent"}`), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("HELM_REGISTRY_CONFIG", path)
+				writeAuthConfig(t, filepath.Join(s.dir, "config.json"), s.host, user, password)
+				return registry.CredentialOptions{}
+			},
 		},
 		{
 			name: "a docker config.json given by path is read",
@@ -406,7 +436,7 @@ func TestParseMirror(t *testing.T) {
 		{name: "an empty spec is refused", spec: "", wantErr: "HOST=TARGET"},
 		{name: "a spec without a prefix is refused", spec: "=mirror.local", wantErr: "HOST=TARGET"},
 		{name: "a spec without a target is refused", spec: "ghcr.io=", wantErr: "HOST=TARGET"},
-		{name: "an oci-layout target without a directory is refused", spec: "ghcr.io=oci-layout:", wantErr: "needs a directory"},
+		{name: "an oci-layout target without a directory is refused", spec: "ghcr.io=oci-layout:", wantErr: "oci-layout:DIR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,14 +43,22 @@ func Proposals(w io.Writer, res *promote.Result, color bool) {
 	}
 }
 
+// promotion is the document of a promotion: the plan's fields and the pull requests.
+type promotion struct {
+	*promote.Plan
+	PullRequests []promote.Proposal `json:"pullRequests"`
+}
+
 // PromotionJSON writes the plan's JSON with the pull requests added:
-// {"changes":[…],"skipped":[…],"errors":[…],"pullRequests":[…]}.
+// {"changes":[…],"skipped":[…],"errors":[…],"warnings":[…],"pullRequests":[…]}.
 func PromotionJSON(w io.Writer, res *promote.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(struct {
-		*promote.Plan
-		PullRequests []promote.Proposal `json:"pullRequests"`
-	}{res.Plan, res.Proposals})
+	return enc.Encode(promotion{res.Plan, res.Proposals})
+}
+
+// PromotionYAML writes the document of PromotionJSON as YAML.
+func PromotionYAML(w io.Writer, res *promote.Result) error {
+	return YAML(w, promotion{res.Plan, res.Proposals})
 }

@@ -2,12 +2,16 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/registry"
 )
 
 func TestUnifiedDiff(t *testing.T) {
@@ -94,4 +98,60 @@ func read(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestTextListsWarningsWithTheSettingSpeltForTheUser(t *testing.T) {
+	plan := &promote.Plan{Warnings: []promote.Warning{
+		{Setting: "include", Message: `pattern "apps/*.yml" matches no file`},
+		{Chart: "ghcr.io/acme/charts/webap", Setting: "chart", Message: "no source uses ghcr.io/acme/charts/webap; did you mean ghcr.io/acme/charts/webapp?"},
+		{File: "apps/web.yaml", Line: 3, Message: "something about a file"},
+	}}
+	var out bytes.Buffer
+	Text(&out, plan, TextOptions{})
+	for _, want := range []string{
+		"Warnings (3):",
+		`warning: --include: pattern "apps/*.yml" matches no file`,
+		"warning: --chart: no source uses ghcr.io/acme/charts/webap; did you mean ghcr.io/acme/charts/webapp?",
+		"warning: apps/web.yaml:3: something about a file",
+		"0 error(s), 3 warning(s)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	Text(&out, plan, TextOptions{Spell: func(name, _ string) string { return "input " + name }})
+	if !strings.Contains(out.String(), "warning: input include: pattern") {
+		t.Errorf("the speller was not used:\n%s", out.String())
+	}
+}
+
+func TestYAMLIsTheJSONDocumentInYAML(t *testing.T) {
+	plan := &promote.Plan{
+		Changes: []promote.Change{{File: "apps/web.yaml", Line: 9, Application: "web", Chart: "ghcr.io/acme/charts/web", From: "1.9", To: "1.10", Metadata: registry.Metadata{Name: "web", Version: "1.10"}}},
+		Skipped: []promote.Skip{}, Errors: []promote.Error{}, Warnings: []promote.Warning{{Message: "careful"}},
+	}
+	var y, j bytes.Buffer
+	if err := YAML(&y, plan); err != nil {
+		t.Fatal(err)
+	}
+	if err := JSON(&j, plan); err != nil {
+		t.Fatal(err)
+	}
+	var fromYAML, fromJSON any
+	if err := yaml.Unmarshal(y.Bytes(), &fromYAML); err != nil {
+		t.Fatalf("the YAML does not parse: %v\n%s", err, y.String())
+	}
+	if err := json.Unmarshal(j.Bytes(), &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	// Through JSON, the YAML reads back as the same document: "1.10" stays a string.
+	round, _ := json.Marshal(fromYAML)
+	again, _ := json.Marshal(fromJSON)
+	if string(round) != string(again) {
+		t.Errorf("YAML reads as\n%s\nJSON as\n%s", round, again)
+	}
+	if !strings.HasPrefix(y.String(), "changes:\n  - file: apps/web.yaml\n") || !strings.Contains(y.String(), "to: \"1.10\"") {
+		t.Errorf("YAML does not keep the JSON's field order and string quoting:\n%s", y.String())
+	}
 }

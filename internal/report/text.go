@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/setting"
 )
 
 // TextOptions shape the human-readable report.
@@ -21,6 +22,8 @@ type TextOptions struct {
 	Verbose bool
 	// Applied words the changes as done rather than proposed.
 	Applied bool
+	// Spell names settings in warnings; nil means command-line flags (setting.Flag).
+	Spell setting.Speller
 }
 
 // Text writes the plan for a person: changes, skips with reasons, the diff and a summary
@@ -61,12 +64,35 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 		}
 	}
 
+	spell := o.Spell
+	if spell == nil {
+		spell = setting.Flag
+	}
+	writeWarnings(w, p, plan.Warnings, spell)
+
 	hint := ""
 	if len(current) > 0 && !o.Verbose {
 		hint = " (-v lists them)"
 	}
-	fmt.Fprintf(w, "%d change(s) in %d file(s), %d up to date%s, %d skipped, %d error(s)\n",
-		len(plan.Changes), len(plan.Files), len(current), hint, len(skipped), len(plan.Errors))
+	warnings := ""
+	if len(plan.Warnings) > 0 {
+		warnings = fmt.Sprintf(", %d warning(s)", len(plan.Warnings))
+	}
+	fmt.Fprintf(w, "%d change(s) in %d file(s), %d up to date%s, %d skipped, %d error(s)%s\n",
+		len(plan.Changes), len(plan.Files), len(current), hint, len(skipped), len(plan.Errors), warnings)
+}
+
+// writeWarnings lists the settings that did nothing and the risks taken, before the
+// summary line, where a person reading the end of the output sees them.
+func writeWarnings(w io.Writer, p painter, warnings []promote.Warning, spell setting.Speller) {
+	if len(warnings) == 0 {
+		return
+	}
+	fmt.Fprintln(w, p.bold(fmt.Sprintf("Warnings (%d):", len(warnings))))
+	for _, warning := range warnings {
+		fmt.Fprintf(w, "  %s %s\n", p.yellow("warning:"), warning.Describe(spell))
+	}
+	fmt.Fprintln(w)
 }
 
 // who names the Application a change belongs to, and its ApplicationSet.
@@ -115,7 +141,8 @@ func shortDigest(d string) string {
 	return d
 }
 
-// JSON writes the plan as one JSON object: {"changes":[…],"skipped":[…],"errors":[…]}.
+// JSON writes the plan as one JSON object:
+// {"changes":[…],"skipped":[…],"errors":[…],"warnings":[…]}.
 func JSON(w io.Writer, plan *promote.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -67,6 +67,7 @@ type FakePR struct {
 	Author              string
 	AutoMerge           string // merge method (MERGE, SQUASH, REBASE) once auto-merge is on, else ""
 	MaintainerCanModify bool
+	Milestone           int // number of the milestone, 0 for none
 }
 
 // FakeCommit is a commit as FakeGitHub stores it.
@@ -165,6 +166,26 @@ func (f *FakeGitHub) SetAutoMergeAllowed(owner, name string, allowed bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.mustRepo(owner, name).autoMerge = allowed
+}
+
+// AddMilestone creates an open milestone with number and title in the repository.
+func (f *FakeGitHub) AddMilestone(owner, name string, number int, title string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.mustRepo(owner, name)
+	if r.milestones == nil {
+		r.milestones = map[int]string{}
+	}
+	r.milestones[number] = title
+}
+
+// ForbidActionsPullRequests switches off the repository setting "Allow GitHub Actions to
+// create and approve pull requests", as new repositories and organisations have it: GitHub
+// then refuses to create a pull request with 403 and the message it sends for that.
+func (f *FakeGitHub) ForbidActionsPullRequests(owner, name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mustRepo(owner, name).noActionsPRs = true
 }
 
 // PullRequests returns a copy of the repository's pull requests, oldest first.
@@ -314,13 +335,17 @@ type fakeRepo struct {
 	id            int64
 	defaultBranch string
 	autoMerge     bool
-	lastNumber    int // issues and pull requests share one sequence of numbers
-	pulls         []*fakePull
-	comments      map[int][]*fakeComment
-	refs          map[string]string            // "refs/heads/main" → commit SHA
-	blobs         map[string][]byte            // SHA → content
-	trees         map[string]map[string]string // SHA → path → blob SHA
-	commits       map[string]*fakeCommit
+	// noActionsPRs models the setting "Allow GitHub Actions to create and approve pull
+	// requests" switched off: creating a pull request is refused with 403.
+	noActionsPRs bool
+	milestones   map[int]string // number → title, open milestones only
+	lastNumber   int            // issues and pull requests share one sequence of numbers
+	pulls        []*fakePull
+	comments     map[int][]*fakeComment
+	refs         map[string]string            // "refs/heads/main" → commit SHA
+	blobs        map[string][]byte            // SHA → content
+	trees        map[string]map[string]string // SHA → path → blob SHA
+	commits      map[string]*fakeCommit
 }
 
 type fakePull struct {
@@ -570,6 +595,7 @@ func (f *FakeGitHub) routes() http.Handler {
 	handle("POST /repos/{owner}/{repo}/issues/{number}/comments", f.createComment)
 	handle("POST /repos/{owner}/{repo}/issues/{number}/labels", f.addLabels)
 	handle("POST /repos/{owner}/{repo}/issues/{number}/assignees", f.addAssignees)
+	handle("PATCH /repos/{owner}/{repo}/issues/{number}", f.updateIssue)
 	handle("GET /repos/{owner}/{repo}/git/ref/{ref...}", f.getRef)
 	handle("GET /repos/{owner}/{repo}/git/refs/{ref...}", f.getRef)
 	handle("POST /repos/{owner}/{repo}/git/refs", f.createRef)
@@ -905,6 +931,10 @@ func (f *FakeGitHub) createPull(w http.ResponseWriter, r *http.Request, repo *fa
 			return
 		}
 	}
+	if repo.noActionsPRs {
+		ghWriteError(w, http.StatusForbidden, "GitHub Actions is not permitted to create or approve pull requests.", docs)
+		return
+	}
 	pr := FakePR{State: "open", Title: *in.Title, Body: ghDeref(in.Body), Head: head, Base: in.Base, Draft: in.Draft, Author: f.Login, MaintainerCanModify: true}
 	if in.MaintainerCanModify != nil {
 		pr.MaintainerCanModify = *in.MaintainerCanModify
@@ -1070,6 +1100,33 @@ func (f *FakeGitHub) addLabels(w http.ResponseWriter, r *http.Request, repo *fak
 		out = append(out, ghLabelJSON(l))
 	}
 	ghWriteJSON(w, http.StatusOK, out)
+}
+
+// updateIssue models the milestone of "Update an issue", the only field the tool sets
+// there; an unknown milestone is refused as GitHub refuses it.
+func (f *FakeGitHub) updateIssue(w http.ResponseWriter, r *http.Request, repo *fakeRepo) {
+	const docs = "https://docs.github.com/rest/issues/issues#update-an-issue"
+	p := f.pullFromPath(w, r, repo, docs)
+	if p == nil {
+		return
+	}
+	var in struct {
+		Milestone *int `json:"milestone"`
+	}
+	if !ghDecode(w, r, &in) {
+		return
+	}
+	if in.Milestone != nil {
+		if _, ok := repo.milestones[*in.Milestone]; !ok {
+			ghValidationFailed(w, docs, map[string]string{"resource": "Issue", "field": "milestone", "code": "invalid", "value": strconv.Itoa(*in.Milestone)})
+			return
+		}
+		p.Milestone = *in.Milestone
+	}
+	p.updated = time.Now().UTC()
+	issue := f.pullJSON(r, repo, p, false)
+	issue["url"] = f.apiURL(r, "/repos/%s/%s/issues/%d", repo.owner, repo.name, p.Number)
+	ghWriteJSON(w, http.StatusOK, issue)
 }
 
 func (f *FakeGitHub) addAssignees(w http.ResponseWriter, r *http.Request, repo *fakeRepo) {

@@ -34,6 +34,9 @@ type Registry struct {
 	CAFile   string         // PEM file of the self-signed CA, for tools that take a path
 	CertPool *x509.CertPool // pool containing that CA
 	Requests *RequestLog    // every HTTP request the registry served, token requests included
+	// ClientCertFile and ClientKeyFile are a client certificate the CA issued and its key
+	// (PEM), which the registry demands with WithClientCertificates; "" otherwise.
+	ClientCertFile, ClientKeyFile string
 
 	user, password string // empty unless auth is enabled
 	transport      *http.Transport
@@ -51,6 +54,14 @@ type registryConfig struct {
 	user, password string
 	middlewares    []func(http.Handler) http.Handler
 	referrersAPI   bool
+	clientCerts    bool
+}
+
+// WithClientCertificates makes the registry demand a client certificate signed by its CA
+// in the TLS handshake (mutual TLS); the Registry's ClientCertFile and ClientKeyFile hold
+// one, which its own helpers present.
+func WithClientCertificates() RegistryOption {
+	return func(c *registryConfig) { c.clientCerts = true }
 }
 
 // WithBasicAuth makes the registry require HTTP basic auth for user and password, checked by Distribution's htpasswd access controller.
@@ -151,22 +162,45 @@ func StartRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 	// errors; tests provoke that on purpose, so keep it off stderr.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}}
+	var clientCert *tls.Certificate
+	var clientCertFile, clientKeyFile string
+	if cfg.clientCerts {
+		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
+		srv.TLS.ClientCAs = pool
+		certPEM, keyPEM, cert, err := ca.clientCert()
+		if err != nil {
+			tb.Fatalf("testenv: %v", err)
+		}
+		clientCert = &cert
+		clientCertFile, clientKeyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+		if err := os.WriteFile(clientCertFile, certPEM, 0o600); err != nil {
+			tb.Fatalf("testenv: %v", err)
+		}
+		if err := os.WriteFile(clientKeyFile, keyPEM, 0o600); err != nil {
+			tb.Fatalf("testenv: %v", err)
+		}
+	}
 	srv.StartTLS()
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = &tls.Config{RootCAs: pool}
+	if clientCert != nil {
+		transport.TLSClientConfig.Certificates = []tls.Certificate{*clientCert}
+	}
 	r := &Registry{
-		Host:      host,
-		CAFile:    caFile,
-		CertPool:  pool,
-		Requests:  requests,
-		user:      cfg.user,
-		password:  cfg.password,
-		transport: transport,
-		driver:    driver,
-		namespace: namespace,
-		dir:       dir,
-		referrers: referrers,
+		Host:           host,
+		CAFile:         caFile,
+		CertPool:       pool,
+		Requests:       requests,
+		ClientCertFile: clientCertFile,
+		ClientKeyFile:  clientKeyFile,
+		user:           cfg.user,
+		password:       cfg.password,
+		transport:      transport,
+		driver:         driver,
+		namespace:      namespace,
+		dir:            dir,
+		referrers:      referrers,
 	}
 	tb.Cleanup(transport.CloseIdleConnections)
 	return r
