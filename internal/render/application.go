@@ -43,7 +43,7 @@ type Helm struct {
 	ValueFiles              []string        `yaml:"valueFiles"`
 	IgnoreMissingValueFiles bool            `yaml:"ignoreMissingValueFiles"`
 	Values                  string          `yaml:"values"`
-	ValuesObject            *yaml.Node      `yaml:"valuesObject"`
+	ValuesObject            yaml.Node       `yaml:"valuesObject"`
 	Parameters              []Parameter     `yaml:"parameters"`
 	FileParameters          []FileParameter `yaml:"fileParameters"`
 	SkipCrds                bool            `yaml:"skipCrds"`

@@ -207,4 +207,3 @@ func checkDependencies(ch *chart.Chart) error {
 	}
 	return nil
 }
-

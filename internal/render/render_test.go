@@ -45,8 +45,8 @@ func TestCompareSummarisesWhatTheNewVersionChanges(t *testing.T) {
 	if !reflect.DeepEqual(s.Images, wantImages) {
 		t.Errorf("images = %+v, want %+v", s.Images, wantImages)
 	}
-	if s.Unchanged != 2 { // the Service and the Secret
-		t.Errorf("unchanged = %d, want 2", s.Unchanged)
+	if s.Unchanged != 4 { // the Service, the Secret and the two hooks
+		t.Errorf("unchanged = %d, want 4", s.Unchanged)
 	}
 	added, removed := countDiffLines(res.Diff)
 	if added != s.LinesAdded || removed != s.LinesRemoved || added == 0 || removed == 0 {

@@ -196,7 +196,7 @@ func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
 // valuesYAML is the YAML Argo CD writes to the extra values file: valuesObject when set
 // (it wins over values), else values.
 func (h Helm) valuesYAML() ([]byte, error) {
-	if h.ValuesObject == nil || h.ValuesObject.Kind == 0 || h.ValuesObject.Tag == "!!null" {
+	if h.ValuesObject.Kind == 0 || h.ValuesObject.Tag == "!!null" {
 		return []byte(h.Values), nil
 	}
 	var v any
@@ -296,4 +296,30 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SameRepository reports whether two Git repository URLs name the same repository, the
+// way Argo CD normalises them: scheme, user, a ".git" suffix, a trailing slash and the
+// case of the host do not count ("git@github.com:acme/gitops.git" is
+// "https://github.com/acme/gitops").
+func SameRepository(a, b string) bool {
+	na, nb := normalizeRepoURL(a), normalizeRepoURL(b)
+	return na != "" && na == nb
+}
+
+func normalizeRepoURL(u string) string {
+	u = strings.TrimSpace(u)
+	if i := strings.Index(u, "://"); i >= 0 {
+		u = u[i+3:]
+	} else if at := strings.Index(u, "@"); at >= 0 && strings.Contains(u[at:], ":") {
+		// scp-like: git@github.com:acme/gitops.git
+		u = strings.Replace(u[at+1:], ":", "/", 1)
+	}
+	if at := strings.Index(u, "@"); at >= 0 && at < strings.Index(u+"/", "/") {
+		u = u[at+1:] // user info
+	}
+	u = strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git")
+	host, rest, _ := strings.Cut(u, "/")
+	host = strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(host, ":443"), ":22"))
+	return host + "/" + rest
 }
