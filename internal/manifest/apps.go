@@ -284,6 +284,10 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 		ConstraintOrigin: pol.constraintOrigin,
 		Ignore:           pol.ignore,
 		IgnoreOrigin:     pol.ignoreOrigin,
+		SourcePath:       path,
+	}
+	if o.params != nil {
+		out.ElementPath = o.params.path
 	}
 	if form == NativeOCIWithChart {
 		out.Warnings = append(out.Warnings, "repoURL has oci:// and chart is set: Argo CD 3.x ignores chart for oci:// sources; use repoURL "+quote("oci://"+ref)+" without chart, or drop oci:// for the Helm-OCI form")

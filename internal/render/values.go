@@ -309,6 +309,9 @@ func SameRepository(a, b string) bool {
 
 func normalizeRepoURL(u string) string {
 	u = strings.TrimSpace(u)
+	if u == "" {
+		return ""
+	}
 	if i := strings.Index(u, "://"); i >= 0 {
 		u = u[i+3:]
 	} else if at := strings.Index(u, "@"); at >= 0 && strings.Contains(u[at:], ":") {
