@@ -20,6 +20,8 @@ type ChartArchive struct {
 	Digest string
 	// Data is the gzipped tar of the chart directory.
 	Data []byte
+	// Annotations are the manifest's annotations.
+	Annotations map[string]string
 }
 
 // ChartArchive downloads the chart layer of chart at ref (a tag or a manifest digest),
@@ -46,6 +48,7 @@ func (c *Client) ChartArchive(ctx context.Context, chart, ref string) (_ ChartAr
 	if manifest.Config.MediaType != ConfigMediaType {
 		return out, fmt.Errorf("%s:%s has config type %q: %w", where, ref, manifest.Config.MediaType, ErrNotChart)
 	}
+	out.Annotations = manifest.Annotations
 	var layer *ocispec.Descriptor
 	for i, l := range manifest.Layers {
 		if l.MediaType == ContentMediaType {
