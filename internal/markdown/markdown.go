@@ -21,8 +21,8 @@ const zwsp = "\u200b"
 var inline = strings.NewReplacer(
 	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `(`, `\(`, `)`, `\)`,
 	`<`, `\<`, `>`, `\>`, `|`, `\|`, `~`, `\~`, `&`, `\&`, `!`, `\!`,
-	"@", "@" + zwsp, "#", "#" + zwsp,
-	"://", ":" + zwsp + "//", "www.", "www" + zwsp + ".",
+	"@", "@"+zwsp, "#", "#"+zwsp,
+	"://", ":"+zwsp+"//", "www.", "www"+zwsp+".",
 	"\r\n", " ", "\n", " ", "\r", " ",
 )
 
@@ -84,7 +84,7 @@ func Details(summary, content string) string {
 // but mentions and autolinks still are.
 var html = strings.NewReplacer(
 	"&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;",
-	"@", "@" + zwsp, "#", "#" + zwsp, "://", ":" + zwsp + "//", "www.", "www" + zwsp + ".",
+	"@", "@"+zwsp, "#", "#"+zwsp, "://", ":"+zwsp+"//", "www.", "www"+zwsp+".",
 	"\r\n", " ", "\n", " ", "\r", " ",
 )
 
