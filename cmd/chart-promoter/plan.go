@@ -17,6 +17,7 @@ import (
 // planFlags are the flags of plan and apply.
 type planFlags struct {
 	registryFlags
+	renderFlags
 	dir         string
 	config      string
 	charts      []string
@@ -60,6 +61,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, "registry repositories read at once")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole run after this long")
 	f.registryFlags.register(cmd)
+	f.renderFlags.register(cmd, false)
 }
 
 func noArgs(_ *cobra.Command, args []string) error {
@@ -70,7 +72,8 @@ func noArgs(_ *cobra.Command, args []string) error {
 }
 
 // options checks the planning flags and builds the plan options with a registry client.
-func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
+// repoURLs are more URLs that name the scanned checkout's repository, for $ref value files.
+func (f *planFlags) options(cmd *cobra.Command, repoURLs ...string) (promote.Options, error) {
 	opts, err := f.offlineOptions()
 	if err != nil {
 		return opts, err
@@ -80,6 +83,9 @@ func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
 		return promote.Options{}, err
 	}
 	opts.Registry = reg
+	if opts.Render, err = f.renderFlags.options(reg, f.dir, envOr("GITHUB_API_URL", "https://api.github.com"), f.requestTimeout, repoURLs...); err != nil {
+		return promote.Options{}, err
+	}
 	return opts, nil
 }
 

@@ -37,6 +37,9 @@ GITHUB_API_URL (GitHub Enterprise Server: https://HOST/api/v3).`,
 	}
 	f.planFlags.register(cmd)
 	fl := cmd.Flags()
+	// Pull requests show the rendered changes unless --render=false.
+	f.render = true
+	fl.Lookup("render").DefValue = "true"
 	fl.StringVar(&f.repo, "repo", os.Getenv("GITHUB_REPOSITORY"), "GitHub repository OWNER/NAME (default $GITHUB_REPOSITORY)")
 	fl.StringVar(&f.base, "base", "", "branch the pull requests target (default: the repository's default branch)")
 	fl.StringVar(&f.groupBy, "group-by", "chart", "one pull request per chart, application, or all")
@@ -89,7 +92,7 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	if (f.authorName == "") != (f.authorEmail == "") {
 		return usagef("--author-name and --author-email go together")
 	}
-	planOpts, err := f.options(cmd)
+	planOpts, err := f.options(cmd, "https://"+releaseHosts(f.apiURL)[0]+"/"+owner+"/"+name)
 	if err != nil {
 		return err
 	}

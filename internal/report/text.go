@@ -61,6 +61,8 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 		}
 	}
 
+	writeRendered(w, p, plan)
+
 	hint := ""
 	if len(current) > 0 && !o.Verbose {
 		hint = " (-v lists them)"
