@@ -48,6 +48,9 @@ const (
 	inRegistryHost     = "registry-host"
 	inAPIURL           = "github-api-url"
 	inWaitForVersion   = "wait-for-version"
+	inRender           = "render"
+	inKubeVersion      = "kube-version"
+	inAPIVersions      = "api-versions"
 )
 
 // InputNames lists every input ReadInputs reads; action.yml must declare exactly these.
@@ -58,6 +61,7 @@ func InputNames() []string {
 		inDraft, inAutoMerge, inDryRun, inSignOff, inAuthorName, inAuthorEmail,
 		inBranchPrefix, inWorkingDirectory, inMirrors, inPlainHTTP, inCAFile,
 		inRegistryUsername, inRegistryPassword, inRegistryHost, inAPIURL, inWaitForVersion,
+		inRender, inKubeVersion, inAPIVersions,
 	}
 }
 
@@ -122,6 +126,12 @@ type Inputs struct {
 	// WaitForVersion is how long to wait for the event's version to show in the registry's
 	// tag list, which can lag the push that triggered the workflow.
 	WaitForVersion time.Duration
+	// Render shows in each pull request what the new chart version changes in the
+	// cluster (on unless render is false); KubeVersion and APIVersions are what charts are
+	// rendered for where an Application does not say.
+	Render      bool
+	KubeVersion string
+	APIVersions []string
 }
 
 // ReadInputs reads and validates the step's inputs. Secrets are masked before anything
@@ -207,6 +217,9 @@ func ReadInputs(a *githubactions.Action) (Inputs, error) {
 	check(checkAPIURL(in.APIURL))
 	in.WaitForVersion, err = waitDuration(a.GetInput(inWaitForVersion))
 	check(err)
+	in.Render = a.GetInput(inRender) == "" || boolean(inRender)
+	in.KubeVersion = a.GetInput(inKubeVersion)
+	in.APIVersions = list(a.GetInput(inAPIVersions))
 
 	return in, errors.Join(errs...)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/render"
 )
 
 // Exit statuses of the step, the same as the CLI's.
@@ -97,6 +98,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	opts.Plan.Registry = reg
 	opts.Plan.Config = cfg
 	var deps promote.Deps
+	var releases render.Releases // release notes links need the GitHub API
 	if !in.DryRun {
 		d, gh, err := promote.Connect(in.WorkingDirectory, in.Token, in.APIURL, userAgent)
 		if err != nil {
@@ -104,6 +106,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 			return ExitUsage
 		}
 		deps = d
+		releases = gh
 		if opts.Base == "" {
 			if opts.Base, err = gh.DefaultBranch(ctx, opts.Owner, opts.Repo); err != nil {
 				a.Errorf("%v", err)
@@ -112,6 +115,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 		}
 	}
 	deps.Log = a
+	opts.Plan.Render = in.RenderOptions(reg, releases)
 
 	a.Group("Plan and propose")
 	res, err := promote.Propose(ctx, opts, deps)

@@ -180,7 +180,7 @@ func (g *group) body() string {
 	}
 	footer := "\n---\nOpened by chart-promoter. It updates this pull request when a newer version is allowed; push a commit of your own to this branch and it will leave the branch alone.\n"
 	m := newMarker(g).encode()
-	b.WriteString(renderSection(g.changes, maxBodyBytes-b.Len()-len(footer)-len(m)-64, renderPointer))
+	b.WriteString(RenderMarkdown(g.changes, maxBodyBytes-b.Len()-len(footer)-len(m)-64, renderPointer))
 	b.WriteString(footer)
 	out := b.String()
 	if len(out)+len(m)+2 > maxBodyBytes {

@@ -12,11 +12,11 @@ import (
 // renderPointer says where a diff cut from a pull request body can be read whole.
 const renderPointer = "the step summary of the workflow run that wrote this pull request, and in the output of chart-promoter plan --render"
 
-// renderSection is the reviewer's view of a group's changes in at most budget bytes: per
+// RenderMarkdown is the reviewer's view of a group's changes in at most budget bytes: per
 // chart version pair the release notes and the values diff, per Application the summary
 // (always shown whole) and the rendered diff. Diffs share what the summaries leave of
 // the budget, each collapsed and cut to its share with a pointer to the whole.
-func renderSection(changes []Change, budget int, pointer string) string {
+func RenderMarkdown(changes []Change, budget int, pointer string) string {
 	type part struct {
 		text string // Markdown shown as it is
 		// a diff block to fit: title and unified diff
