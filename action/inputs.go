@@ -57,6 +57,9 @@ const (
 	inCommitTemplate   = "commit-message-template"
 	inTitleTemplate    = "title-template"
 	inBodyTemplate     = "body-template"
+	inRender           = "render"
+	inKubeVersion      = "kube-version"
+	inAPIVersions      = "api-versions"
 )
 
 // InputNames lists every input ReadInputs reads; action.yml must declare exactly these.
@@ -69,6 +72,7 @@ func InputNames() []string {
 		inRegistryUsername, inRegistryPassword, inRegistryHost, inAPIURL, inWaitForVersion,
 		inInsecure, inCertFile, inKeyFile, inMilestone, inDeleteBranch,
 		inCommitTemplate, inTitleTemplate, inBodyTemplate,
+		inRender, inKubeVersion, inAPIVersions,
 	}
 }
 
@@ -144,6 +148,12 @@ type Inputs struct {
 	DeleteBranch bool
 	// Templates replace the default commit message, pull request title and body.
 	Templates promote.Templates
+	// Render shows in each pull request what the new chart version changes in the
+	// cluster (on unless render is false); KubeVersion and APIVersions are what charts are
+	// rendered for where an Application does not say.
+	Render      bool
+	KubeVersion string
+	APIVersions []string
 }
 
 // ReadInputs reads and validates the step's inputs. Secrets are masked before anything
@@ -252,6 +262,9 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 	check(checkAPIURL(in.APIURL))
 	in.WaitForVersion, err = waitDuration(a.GetInput(inWaitForVersion))
 	check(err)
+	in.Render = a.GetInput(inRender) == "" || boolean(inRender)
+	in.KubeVersion = a.GetInput(inKubeVersion)
+	in.APIVersions = list(a.GetInput(inAPIVersions))
 
 	return in, errors.Join(errs...)
 }

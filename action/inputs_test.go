@@ -32,6 +32,7 @@ func TestReadInputsDefaults(t *testing.T) {
 		APIURL:           "https://api.github.com",
 		WaitForVersion:   2 * time.Minute,
 		DeleteBranch:     true,
+		Render:           true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
@@ -330,5 +331,26 @@ func TestReadInputsReadsExactlyTheNamedInputs(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(read, want) {
 		t.Errorf("ReadInputs reads %q\nInputNames lists %q", read, want)
+	}
+}
+
+func TestReadInputsRender(t *testing.T) {
+	env := baseEnv()
+	env[input("render")] = "false"
+	env[input("kube-version")] = "1.31.2"
+	env[input("api-versions")] = "monitoring.coreos.com/v1\ncert-manager.io/v1"
+	got, err := ReadInputs(mustAction(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Render || got.KubeVersion != "1.31.2" || !reflect.DeepEqual(got.APIVersions, []string{"monitoring.coreos.com/v1", "cert-manager.io/v1"}) {
+		t.Errorf("render inputs read as %v, %q, %q", got.Render, got.KubeVersion, got.APIVersions)
+	}
+	if got.RenderOptions(nil, nil) != nil {
+		t.Error("render: false still renders")
+	}
+	env[input("render")] = "maybe"
+	if _, err := ReadInputs(mustAction(env)); err == nil || !strings.Contains(err.Error(), `invalid render "maybe": use true or false`) {
+		t.Errorf("render: maybe: %v", err)
 	}
 }

@@ -171,6 +171,9 @@ func changesJSON(changes []promote.Change, limit int) (string, int, error) {
 	out.WriteByte('[')
 	kept := 0
 	for _, c := range changes {
+		// The rendered view can weigh megabytes: the step summary and the pull request show
+		// it, and chart-promoter plan --render --json prints it.
+		c.Render = nil
 		var one bytes.Buffer
 		enc := json.NewEncoder(&one)
 		enc.SetEscapeHTML(false)

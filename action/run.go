@@ -14,6 +14,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/render"
 	"github.com/chart-promoter/chart-promoter/internal/report"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
@@ -98,6 +99,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	opts.Plan.Registry = reg
 	opts.Plan.Config = cfg
 	var deps promote.Deps
+	var releases render.Releases // release notes links need the GitHub API
 	if !in.DryRun {
 		d, gh, err := promote.Connect(in.WorkingDirectory, in.Token, in.APIURL, userAgent)
 		if err != nil {
@@ -105,12 +107,14 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 			return ExitUsage
 		}
 		deps = d
+		releases = gh
 		if err := promote.ResolveBase(ctx, &opts, gh); err != nil {
 			a.Errorf("%v", err)
 			return ExitUsage
 		}
 	}
 	deps.Log = a
+	opts.Plan.Render = in.RenderOptions(reg, releases)
 
 	a.Group("Plan and propose")
 	res, err := promote.Propose(ctx, opts, deps)

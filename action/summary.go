@@ -34,6 +34,7 @@ func Summary(res *promote.Result, trig Trigger) string {
 	writeOutcome(&b, res, plan, len(current), len(skipped))
 	writeChanges(&b, res, plan)
 	writePullRequests(&b, res.Proposals)
+	writeRendered(&b, plan)
 	if len(skipped) > 0 {
 		b.WriteString("### Skipped\n\n")
 		writeSkips(&b, skipped)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ type planFlags struct {
 	include    []string
 	exclude    []string
 	outputFlags
+	renderFlags
 	color       string
 	verbose     bool
 	concurrency int
@@ -61,6 +63,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, "registry repositories read at once")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole run after this long")
 	f.registryFlags.register(cmd)
+	f.renderFlags.register(cmd, false)
 }
 
 func noArgs(_ *cobra.Command, args []string) error {
@@ -71,7 +74,8 @@ func noArgs(_ *cobra.Command, args []string) error {
 }
 
 // options checks the planning flags and builds the plan options with a registry client.
-func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
+// repoURLs are more URLs that name the scanned checkout's repository, for $ref value files.
+func (f *planFlags) options(cmd *cobra.Command, repoURLs ...string) (promote.Options, error) {
 	opts, err := f.offlineOptions()
 	if err != nil {
 		return opts, err
@@ -81,6 +85,9 @@ func (f *planFlags) options(cmd *cobra.Command) (promote.Options, error) {
 		return promote.Options{}, err
 	}
 	opts.Registry = reg
+	if opts.Render, err = f.renderFlags.options(reg, f.dir, cmp.Or(os.Getenv("GITHUB_API_URL"), "https://api.github.com"), f.requestTimeout, repoURLs...); err != nil {
+		return promote.Options{}, err
+	}
 	return opts, nil
 }
 

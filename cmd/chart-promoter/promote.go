@@ -39,6 +39,9 @@ The templates are Go text/template texts over .Group, .Branch, .Chart, .Charts, 
 	f.planFlags.register(cmd)
 	s := &f.settings
 	fl := cmd.Flags()
+	// Pull requests show the rendered changes unless --render=false.
+	f.render = true
+	fl.Lookup("render").DefValue = "true"
 	fl.StringVar(&s.Repository, "repo", os.Getenv("GITHUB_REPOSITORY"), "GitHub repository OWNER/NAME (default $GITHUB_REPOSITORY)")
 	fl.StringVar(&s.Base, "base", "", "branch the pull requests target (default: the repository's default branch)")
 	fl.StringVar(&s.GroupBy, "group-by", "chart", "one pull request per chart, application, or all")
@@ -73,11 +76,13 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.settings.ProposeOptions(promote.Options{}); err != nil {
+	checked, err := f.settings.ProposeOptions(promote.Options{})
+	if err != nil {
 		// Checked before the registry is read, which f.options does.
 		return usageError{err}
 	}
-	planOpts, err := f.options(cmd)
+	// The GitOps repository's own URL, so that value files of ref sources in it are read.
+	planOpts, err := f.options(cmd, "https://"+releaseHosts(f.apiURL)[0]+"/"+checked.Owner+"/"+checked.Repo)
 	if err != nil {
 		return err
 	}

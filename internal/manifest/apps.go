@@ -286,6 +286,10 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 		ConstraintOrigin: pol.constraintOrigin,
 		Ignore:           pol.ignore,
 		IgnoreOrigin:     pol.ignoreOrigin,
+		SourcePath:       path,
+	}
+	if o.params != nil {
+		out.ElementPath = o.params.path
 	}
 	if named.note != "" {
 		out.Warnings = append(out.Warnings, named.note)

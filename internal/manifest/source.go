@@ -71,6 +71,10 @@ type Source struct {
 	Warnings []string
 	// Location is where targetRevision's value is, precisely enough to edit it.
 	Location Location
+	// SourcePath is the YAML path of the source mapping ("spec.sources[1]"), and
+	// ElementPath that of the list-generator element the Application is generated from
+	// ("" for none): where the source's Helm settings are read for rendering.
+	SourcePath, ElementPath string
 }
 
 // Location is the position of a scalar value in a file.

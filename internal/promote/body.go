@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/chart-promoter/chart-promoter/internal/markdown"
 )
 
 // Trailers the tool writes into its commits. A commit without FingerprintTrailer was not
@@ -147,12 +149,12 @@ func (g *group) body() string {
 			dest = "—"
 		}
 		fmt.Fprintf(&b, "| %s | `%s:%d` | %s | %s | `%s` → `%s` |\n",
-			cell(app), cell(g.path(c.File)), c.Line, cell(dest), cell(chartName(c.Chart)), cell(c.From), cell(c.To))
+			text(app, 200), cell(g.path(c.File)), c.Line, text(dest, 200), text(chartName(c.Chart), 200), cell(c.From), cell(c.To))
 	}
 	for _, v := range g.versions() {
 		c := v
 		md := c.Metadata
-		fmt.Fprintf(&b, "\n### %s %s\n\n", cell(chartName(c.Chart)), cell(c.To))
+		fmt.Fprintf(&b, "\n### %s %s\n\n", text(chartName(c.Chart), 200), text(c.To, 200))
 		if md.Description != "" {
 			fmt.Fprintf(&b, "%s\n\n", text(md.Description, 500))
 		}
@@ -176,9 +178,11 @@ func (g *group) body() string {
 			fmt.Fprintf(&b, "\n</details>\n")
 		}
 	}
-	fmt.Fprintf(&b, "\n---\nOpened by chart-promoter. It updates this pull request when a newer version is allowed; push a commit of your own to this branch and it will leave the branch alone.\n")
-	out := b.String()
+	footer := "\n---\nOpened by chart-promoter. It updates this pull request when a newer version is allowed; push a commit of your own to this branch and it will leave the branch alone.\n"
 	m := newMarker(g).encode()
+	b.WriteString(RenderMarkdown(g.changes, maxBodyBytes-b.Len()-len(footer)-len(m)-64, renderPointer))
+	b.WriteString(footer)
+	out := b.String()
 	if len(out)+len(m)+2 > maxBodyBytes {
 		out = out[:maxBodyBytes-len(m)-64] + "\n\n… (truncated)\n"
 	}
@@ -242,7 +246,7 @@ func changelog(annotation string) []string {
 			}
 			for _, l := range entry.Links {
 				if strings.HasPrefix(l.URL, "https://") && !strings.ContainsAny(l.URL, " ()<>") {
-					line += fmt.Sprintf(" ([%s](%s))", text(l.Name, 80), l.URL)
+					line += " (" + markdown.Link(truncate(l.Name, 80), l.URL) + ")"
 				}
 			}
 			out = append(out, line)
@@ -268,10 +272,9 @@ func cell(s string) string {
 }
 
 // text makes untrusted text (chart metadata comes from the registry) inert in markdown:
-// no HTML, no line breaks.
+// no links, mentions, references, HTML or line breaks.
 func text(s string, limit int) string {
-	s = strings.NewReplacer("<", "&lt;", ">", "&gt;", "\n", " ", "\r", " ").Replace(strings.TrimSpace(s))
-	return truncate(s, limit)
+	return markdown.Text(truncate(strings.TrimSpace(s), limit))
 }
 
 func truncate(s string, limit int) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/render"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
@@ -49,6 +50,9 @@ type Options struct {
 	Concurrency int
 	// Registry reads tags and charts.
 	Registry Registry
+	// Render, when set, renders every change's chart at both versions for reviewers
+	// (see RenderOptions); nil renders nothing and downloads no chart.
+	Render *RenderOptions
 }
 
 // DefaultConcurrency is how many registry repositories are read at once by default.
@@ -110,8 +114,13 @@ type Change struct {
 	Metadata registry.Metadata `json:"metadata"`
 	// Warnings are things a reviewer should know about the source.
 	Warnings []string `json:"warnings,omitempty"`
+	// Render is the reviewer's view of what the new version changes in the cluster, when
+	// rendering is on.
+	Render *render.Result `json:"render,omitempty"`
 
 	edit manifest.Edit
+	// sourcePath and elementPath place the source's Helm settings for rendering.
+	sourcePath, elementPath string
 }
 
 // Skip is a source or file passed over on purpose.
@@ -270,6 +279,9 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	plan.dropConflicts()
 	plan.preview(found.Files)
 	plan.sort()
+	if opts.Render != nil {
+		plan.render(ctx, *opts.Render)
+	}
 	return plan, nil
 }
 
@@ -375,6 +387,8 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		Metadata:         best.chart.Metadata,
 		Warnings:         src.Warnings,
 		edit:             manifest.Edit{Location: src.Location, Old: src.Revision, New: to},
+		sourcePath:       src.SourcePath,
+		elementPath:      src.ElementPath,
 	}, nil, nil
 }
 

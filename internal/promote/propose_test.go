@@ -382,7 +382,7 @@ func TestANewChartVersionOpensAPullRequestWhoseOneCommitMovesOnlyTargetRevisions
 		"| webapp-staging | `apps/staging/webapp.yaml:12` |",
 		"| webapp | `1.2.3` → `1.2.4` |",
 		"### webapp 1.2.4",
-		"The acme web front end, with a &lt;b&gt;bold&lt;/b&gt; claim that must stay text.",
+		`The acme web front end, with a \<b\>bold\</b\> claim that must stay text.`,
 		"- Digest: `" + digest + "`",
 		"- appVersion: `5.0.4`",
 		"<details><summary>Changes in 1.2.4</summary>",

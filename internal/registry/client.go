@@ -235,6 +235,9 @@ type ChartVersion struct {
 	Metadata Metadata
 	// Location is where it was read: the registry repository or the mirror.
 	Location string
+	// Annotations are the manifest's annotations (helm push writes
+	// org.opencontainers.image.source from Chart.yaml's sources, among others).
+	Annotations map[string]string
 }
 
 // Metadata is the part of Chart.yaml that the tool reports.
@@ -273,6 +276,7 @@ func (c *Client) Chart(ctx context.Context, chart, tag string) (_ ChartVersion, 
 	if manifest.Config.MediaType != ConfigMediaType {
 		return cv, fmt.Errorf("%s:%s has config type %q: %w", where, tag, manifest.Config.MediaType, ErrNotChart)
 	}
+	cv.Annotations = manifest.Annotations
 	if manifest.Config.Size > MaxConfigBytes {
 		return cv, fmt.Errorf("%s:%s: chart config is %d bytes, more than the %d allowed", where, tag, manifest.Config.Size, MaxConfigBytes)
 	}

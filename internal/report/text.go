@@ -69,6 +69,7 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 		spell = setting.Flag
 	}
 	writeWarnings(w, p, plan.Warnings, spell)
+	writeRendered(w, p, plan)
 
 	hint := ""
 	if len(current) > 0 && !o.Verbose {

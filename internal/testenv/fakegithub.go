@@ -346,6 +346,7 @@ type fakeRepo struct {
 	blobs        map[string][]byte            // SHA → content
 	trees        map[string]map[string]string // SHA → path → blob SHA
 	commits      map[string]*fakeCommit
+	releases     map[string]bool // tags that have a release
 }
 
 type fakePull struct {
@@ -604,6 +605,7 @@ func (f *FakeGitHub) routes() http.Handler {
 	handle("POST /repos/{owner}/{repo}/git/trees", f.createTree)
 	handle("POST /repos/{owner}/{repo}/git/commits", f.createCommit)
 	handle("GET /repos/{owner}/{repo}/git/commits/{sha}", f.getCommit)
+	handle("GET /repos/{owner}/{repo}/releases/tags/{tag}", f.getReleaseByTag)
 	mux.HandleFunc("POST /graphql", f.graphQL)
 	// GitHub answers unknown paths and unsupported methods with a JSON 404.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
