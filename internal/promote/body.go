@@ -31,8 +31,9 @@ type marker struct {
 	Version     int            `json:"v"`
 	Group       string         `json:"group"`
 	Branch      string         `json:"branch"`
-	Fingerprint string         `json:"fingerprint"`
-	Changes     []markerChange `json:"changes"`
+	Fingerprint string          `json:"fingerprint"`
+	Changes     []markerChange  `json:"changes"`
+	Versions    []markerVersion `json:"versions,omitempty"`
 }
 
 type markerChange struct {
@@ -43,10 +44,33 @@ type markerChange struct {
 	To    string `json:"to"`
 }
 
+// markerVersion is one chart version the pull request proposes, added to the marker later
+// (markers without it stay readable): the digest it was proposed at, for the re-push
+// alarm, and what a later run needs to confirm it with a HEAD instead of a manifest GET —
+// its config blob and its creation-time annotation.
+type markerVersion struct {
+	Chart        string `json:"chart"`
+	Tag          string `json:"tag"`
+	Digest       string `json:"digest"`
+	ConfigDigest string `json:"configDigest,omitempty"`
+	ConfigSize   int64  `json:"configSize,omitempty"`
+	Created      string `json:"created,omitempty"`
+}
+
 func newMarker(g *group) marker {
 	m := marker{Version: 1, Group: g.key, Branch: g.branch, Fingerprint: g.fingerprint()}
 	for _, c := range g.changes {
 		m.Changes = append(m.Changes, markerChange{File: c.File, Path: c.Path, Chart: c.Chart, From: c.From, To: c.To})
+	}
+	for _, c := range g.versions() {
+		if c.Digest == "" {
+			continue
+		}
+		v := markerVersion{Chart: c.Chart, Tag: c.Tag, Digest: c.Digest, Created: c.created}
+		if c.config.Digest != "" {
+			v.ConfigDigest, v.ConfigSize = c.config.Digest.String(), c.config.Size
+		}
+		m.Versions = append(m.Versions, v)
 	}
 	return m
 }
@@ -184,7 +208,7 @@ func (g *group) body() string {
 	b.WriteString(footer)
 	out := b.String()
 	if len(out)+len(m)+2 > maxBodyBytes {
-		out = out[:maxBodyBytes-len(m)-64] + "\n\n… (truncated)\n"
+		out = out[:max(0, maxBodyBytes-len(m)-64)] + "\n\n… (truncated)\n"
 	}
 	return out + "\n" + m + "\n"
 }

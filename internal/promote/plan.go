@@ -16,11 +16,16 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/render"
+	"github.com/chart-promoter/chart-promoter/internal/verify"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
@@ -29,8 +34,12 @@ type Registry interface {
 	// Tags lists every tag of a chart repository (host/path/name).
 	Tags(ctx context.Context, chart string) ([]string, error)
 	// Chart confirms that chart:tag is a Helm chart and reads its digest and metadata; the
-	// error wraps registry.ErrNotChart when the tag holds something else.
+	// error wraps registry.ErrNotChart when the tag holds something else. It also takes a
+	// digest for tag.
 	Chart(ctx context.Context, chart, tag string) (registry.ChartVersion, error)
+	// Open gives the gates read access to a repository: a HEAD of a version an open pull
+	// request proposes, the signatures a verify policy checks.
+	verify.Stores
 }
 
 // Options configure a plan.
@@ -53,6 +62,16 @@ type Options struct {
 	// Render, when set, renders every change's chart at both versions for reviewers
 	// (see RenderOptions); nil renders nothing and downloads no chart.
 	Render *RenderOptions
+	// Policy returns a source's gate policy (minimum release age, signature verification).
+	// A nil Policy, or a zero GatePolicy, gates on nothing but "is it a Helm chart".
+	Policy func(src manifest.Source) GatePolicy
+	// Known are the chart versions open pull requests propose, with the digests their
+	// markers recorded: such a version is confirmed with a HEAD instead of a manifest GET,
+	// and a tag that now holds another digest is an error for its chart (the re-push
+	// alarm). Propose fills it from the open pull requests; nil knows of none.
+	Known map[gate.TagRef][]gate.Known
+	// Now is the age gate's clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultConcurrency is how many registry repositories are read at once by default.
@@ -117,10 +136,18 @@ type Change struct {
 	// Render is the reviewer's view of what the new version changes in the cluster, when
 	// rendering is on.
 	Render *render.Result `json:"render,omitempty"`
+	// Held are the newer versions the gates passed over, newest first (contract).
+	Held []gate.Hold `json:"held,omitempty"`
+	// Verification is what the source's verify policy established about To (contract).
+	Verification *verify.Result `json:"verification,omitempty"`
 
 	edit manifest.Edit
 	// sourcePath and elementPath place the source's Helm settings for rendering.
 	sourcePath, elementPath string
+	// config and created are what the marker records of To, so that a later run confirms
+	// it with a HEAD: its config blob and its manifest's creation-time annotation.
+	config  ocispec.Descriptor
+	created string
 }
 
 // Skip is a source or file passed over on purpose.
@@ -133,6 +160,8 @@ type Skip struct {
 	// UpToDate marks a source already at the newest version its policy allows: nothing to
 	// do, as opposed to something passed over.
 	UpToDate bool `json:"upToDate,omitempty"`
+	// Held are the versions newer than the source's that the gates passed over (contract).
+	Held []gate.Hold `json:"held,omitempty"`
 }
 
 // Error is a failure of one file or one chart; the rest of the run goes on. It is an
@@ -142,6 +171,19 @@ type Error struct {
 	Line    int    `json:"line,omitempty"`
 	Chart   string `json:"chart,omitempty"`
 	Message string `json:"message"`
+	// Repushed is set when the error is a re-pushed tag: one an open pull request proposes,
+	// now holding other content.
+	Repushed *Repushed `json:"repushed,omitempty"`
+}
+
+// Repushed is a tag that holds another digest than an open pull request recorded.
+type Repushed struct {
+	Tag string `json:"tag"`
+	// Recorded is the digest the pull request proposed; Found the one the tag holds now.
+	Recorded    string `json:"recorded"`
+	Found       string `json:"found"`
+	PullRequest int    `json:"pullRequest"`
+	Branch      string `json:"branch"`
 }
 
 // Error formats the failure for a terminal: "file:line: message" or "chart: message".
@@ -170,7 +212,10 @@ type candidate struct {
 	current    version.Version
 	constraint *version.Constraint
 	// rules is what the config file says about the source (age, verification…).
-	rules config.Resolved
+	rules  config.Resolved
+	policy GatePolicy
+	// group names the sources of one chart that get one answer: one constraint, one policy.
+	group string
 }
 
 // Make builds the plan: it reads the manifests, resolves every chart once and previews
@@ -239,7 +284,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		for _, m := range policy.Rules {
 			matched[m.Origin.Rule] = matched[m.Origin.Rule] || m.Applies
 		}
-		if c, skip, perr := assess(src, opts.DefaultConstraint, policy); !plan.record(skip, perr) {
+		if c, skip, perr := assess(src, opts.DefaultConstraint, policy, opts.Policy); !plan.record(skip, perr) {
 			byChart[src.Chart] = append(byChart[src.Chart], c)
 		}
 	}
@@ -254,7 +299,11 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 
-	resolved := resolveAll(ctx, opts.Registry, byChart, opts.Concurrency)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	resolved := resolveAll(ctx, opts.Registry, byChart, resolveOptions{concurrency: opts.Concurrency, known: knownByChart(opts.Known), now: now})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -266,7 +315,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	for _, chart := range slices.Sorted(maps.Keys(byChart)) {
 		r := resolved[chart]
 		if r.err != nil {
-			plan.Errors = append(plan.Errors, Error{Chart: chart, Message: fmt.Sprintf("%v (%d source(s) not planned)", r.err, len(byChart[chart]))})
+			plan.Errors = append(plan.Errors, chartErrors(chart, r.err, len(byChart[chart]))...)
 			continue
 		}
 		for _, c := range byChart[chart] {
@@ -299,7 +348,7 @@ func (p *Plan) record(skip *Skip, err *Error) bool {
 }
 
 // assess decides whether a source can move at all, before any registry is asked.
-func assess(src manifest.Source, defaultConstraint string, rules config.Resolved) (candidate, *Skip, *Error) {
+func assess(src manifest.Source, defaultConstraint string, rules config.Resolved, policyOf func(manifest.Source) GatePolicy) (candidate, *Skip, *Error) {
 	skip := func(reason string) (candidate, *Skip, *Error) {
 		return candidate{}, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason}, nil
 	}
@@ -337,33 +386,57 @@ func assess(src manifest.Source, defaultConstraint string, rules config.Resolved
 		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: fmt.Sprintf("%v, set by %s", err, origin)}
 	}
 	src.ConstraintOrigin = origin
-	return candidate{src: src, current: current, constraint: constraint, rules: rules}, nil, nil
+	var policy GatePolicy
+	if policyOf != nil {
+		policy = policyOf(src)
+	}
+	if err := policy.validate(); err != nil {
+		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: "gate policy: " + err.Error()}
+	}
+	group := constraint.String()
+	if k := policy.key(); k != "" {
+		group += "\x00" + k
+	}
+	return candidate{src: src, current: current, constraint: constraint, rules: rules, policy: policy, group: group}, nil, nil
 }
 
-// decide turns a candidate and its chart's resolution into a change or a skip.
+// decide turns a candidate and its group's answer into a change or a skip.
 func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 	src := c.src
-	skip := func(reason string) (*Change, *Skip, *Error) {
-		return nil, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason}, nil
+	spelling := version.HelmVersion
+	if src.Form != manifest.HelmOCI {
+		spelling = version.RawTag
 	}
-	best, err := r.best(c.constraint.String())
-	switch {
-	case err != nil:
-		return nil, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: err.Error()}
-	case best == nil:
+	a := r.answers[c.group]
+	if a.err != nil {
+		return nil, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: a.err.Error()}
+	}
+	// The held versions that matter to this source are those newer than its own.
+	held := heldAbove(a.held, c.current, spelling)
+	skip := func(reason string) (*Change, *Skip, *Error) {
+		if len(held) > 0 {
+			reason += heldSummary(held, a.truncated)
+		}
+		return nil, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason, Held: held}, nil
+	}
+	best := a.best
+	if best == nil {
+		if len(held) > 0 {
+			return skip(fmt.Sprintf("no version newer than %s that %s allows passes every gate", src.Revision, c.constraint))
+		}
 		return skip(fmt.Sprintf("no version in %d tags satisfies %s", r.tagCount, c.constraint))
 	}
 	switch cmp := version.Compare(best.version.SemVer, c.current.SemVer); {
+	case cmp == 0 && len(held) > 0:
+		return skip(fmt.Sprintf("%s is the newest version %s allows that passes every gate", src.Revision, c.constraint))
 	case cmp == 0:
 		_, s, _ := skip(fmt.Sprintf("up to date: %s is the newest version %s allows", src.Revision, c.constraint))
 		s.UpToDate = true
 		return nil, s, nil
+	case cmp < 0 && len(held) > 0:
+		return skip(fmt.Sprintf("no version newer than %s that %s allows passes every gate (the newest that does is %s): never downgraded", src.Revision, c.constraint, best.version))
 	case cmp < 0:
 		return skip(fmt.Sprintf("%s is newer than every chart version %s allows (newest %s): never downgraded", src.Revision, c.constraint, best.version))
-	}
-	spelling := version.HelmVersion
-	if src.Form != manifest.HelmOCI {
-		spelling = version.RawTag
 	}
 	to := best.version.Spell(spelling)
 	return &Change{
@@ -386,10 +459,43 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		ConstraintOrigin: src.ConstraintOrigin,
 		Metadata:         best.chart.Metadata,
 		Warnings:         src.Warnings,
+		Held:             held,
+		Verification:     best.verification,
 		edit:             manifest.Edit{Location: src.Location, Old: src.Revision, New: to},
 		sourcePath:       src.SourcePath,
 		elementPath:      src.ElementPath,
+		config:           best.chart.Manifest.Config,
+		created:          best.chart.Manifest.Annotations[gate.AnnotationCreated],
 	}, nil, nil
+}
+
+// heldAbove returns the held versions newer than current, spelled as the source spells
+// versions; nil when there are none.
+func heldAbove(held []gate.Hold, current version.Version, spelling version.Spelling) []gate.Hold {
+	var out []gate.Hold
+	for _, h := range held {
+		v, err := version.ParseTag(h.Tag)
+		if err != nil || version.Compare(v.SemVer, current.SemVer) <= 0 {
+			continue
+		}
+		h.Version = v.Spell(spelling)
+		out = append(out, h)
+	}
+	return out
+}
+
+// heldSummary ends a skip's reason with the versions held and why, in brief; the held
+// list has the details.
+func heldSummary(held []gate.Hold, truncated bool) string {
+	parts := make([]string, 0, len(held))
+	for _, h := range held {
+		parts = append(parts, h.Version+" ("+h.Gate+")")
+	}
+	out := "; held: " + strings.Join(parts, ", ")
+	if truncated {
+		out += fmt.Sprintf("; older versions were not checked (the walk stops after %d held versions)", gate.MaxHeld)
+	}
+	return out
 }
 
 // dropConflicts turns into skips the changes that want one value to become two different

@@ -2,37 +2,57 @@ package promote
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"sync"
+	"time"
 
+	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/verify"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
-// maxNotCharts bounds how many tags in a row may turn out not to be charts before the
-// search for an allowed chart version gives up, so a repository full of container images
-// cannot make one run fetch thousands of manifests.
-const maxNotCharts = 10
-
-// resolution is what one chart repository offers: its versions and, per constraint,
-// the newest allowed version that is really a chart.
+// resolution is what one chart repository offers: its versions and, per group of sources
+// with one constraint and one gate policy, the version their gates let through.
 type resolution struct {
 	tagCount int
 	ignored  int
 	err      error
-	best     func(constraint string) (*chartVersion, error)
+	answers  map[string]answer
+}
+
+// answer is one group's outcome of the gate chain.
+type answer struct {
+	// best is the newest allowed version that passed every gate, or the newest allowed one
+	// at or below every member's current version (unchecked: nobody moves to it); nil
+	// when there is neither.
+	best *chartVersion
+	// held are the newer versions the gates passed over, newest first; truncated says the
+	// walk stopped at gate.MaxHeld.
+	held      []gate.Hold
+	truncated bool
+	err       error
 }
 
 type chartVersion struct {
 	version version.Version
 	chart   registry.ChartVersion
+	// verification is what the group's verify policy found, nil without one.
+	verification *verify.Result
+}
+
+// resolveOptions are what resolution needs beyond the registry.
+type resolveOptions struct {
+	concurrency int
+	// known are the versions open pull requests propose, by chart and tag.
+	known map[string]map[string][]gate.Known
+	now   func() time.Time
 }
 
 // resolveAll reads every chart repository once, at most concurrency at a time, and finds
-// for each constraint in use the newest allowed chart version.
-func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidate, concurrency int) map[string]*resolution {
+// for each group of sources the newest allowed version its gates let through.
+func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidate, o resolveOptions) map[string]*resolution {
+	concurrency := o.concurrency
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
@@ -54,7 +74,7 @@ func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidat
 				mu.Unlock()
 				return
 			}
-			r := resolveChart(ctx, reg, chart, cands, memo)
+			r := resolveChart(ctx, reg, chart, cands, memo, o)
 			mu.Lock()
 			out[chart] = r
 			mu.Unlock()
@@ -64,24 +84,33 @@ func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidat
 	return out
 }
 
-func resolveChart(ctx context.Context, reg Registry, chart string, cands []candidate, memo *version.Memo) *resolution {
+func resolveChart(ctx context.Context, reg Registry, chart string, cands []candidate, memo *version.Memo, o resolveOptions) *resolution {
 	tags, err := reg.Tags(ctx, chart)
 	if err != nil {
 		return &resolution{err: err}
 	}
 	versions, ignored := memo.ParseTags(tags)
-	r := &resolution{tagCount: len(tags), ignored: len(ignored)}
+	repo := gate.NewRepository(reg, chart, o.known[chart])
 
-	// Group the candidates by constraint: each group needs one answer.
+	// The re-push alarm first, on every version an open pull request proposes: a tag that
+	// moved stops the whole chart, even where a newer version would be proposed.
+	for _, c := range repo.Proposed(versions) {
+		if _, err := (gate.Unchanged{}).Check(ctx, c); err != nil {
+			return &resolution{err: err}
+		}
+	}
+
+	// Group the candidates by constraint and gate policy: each group needs one answer.
 	type group struct {
 		constraint *version.Constraint
+		policy     GatePolicy
 		oldest     version.Version // the lowest current version in the group
 	}
 	groups := map[string]*group{}
 	for _, c := range cands {
-		g := groups[c.constraint.String()]
+		g := groups[c.group]
 		if g == nil {
-			groups[c.constraint.String()] = &group{constraint: c.constraint, oldest: c.current}
+			groups[c.group] = &group{constraint: c.constraint, policy: c.policy, oldest: c.current}
 			continue
 		}
 		if version.Compare(c.current.SemVer, g.oldest.SemVer) < 0 {
@@ -89,86 +118,23 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 		}
 	}
 
-	fetched := map[string]registry.ChartVersion{}
-	fetchErr := map[string]error{}
-	fetch := func(tag string) (registry.ChartVersion, error) {
-		if cv, ok := fetched[tag]; ok {
-			return cv, nil
-		}
-		if err, ok := fetchErr[tag]; ok {
-			return registry.ChartVersion{}, err
-		}
-		cv, err := reg.Chart(ctx, chart, tag)
-		if err != nil {
-			fetchErr[tag] = err
-			return cv, err
-		}
-		fetched[tag] = cv
-		return cv, nil
-	}
-
-	type answer struct {
-		best *chartVersion
-		err  error
-	}
-	answers := map[string]answer{}
+	r := &resolution{tagCount: len(tags), ignored: len(ignored), answers: make(map[string]answer, len(groups))}
 	for key, g := range groups {
-		answers[key] = func() answer {
-			allows := func(v version.Version) bool { return memo.Allows(g.constraint, v) }
-			first := slices.IndexFunc(versions, allows)
-			if first < 0 {
-				return answer{}
-			}
-			if version.Compare(versions[first].SemVer, g.oldest.SemVer) <= 0 {
-				// Nobody in the group would move: no manifest needs fetching to say so.
-				return answer{best: &chartVersion{version: versions[first]}}
-			}
-			v, cv, err := firstChart(versions[first:], allows, fetch)
-			if err != nil || v == nil {
-				return answer{err: err}
-			}
-			return answer{best: &chartVersion{version: *v, chart: cv}}
-		}()
-	}
-	r.best = func(constraint string) (*chartVersion, error) {
-		a := answers[constraint]
-		return a.best, a.err
+		allows := func(v version.Version) bool { return memo.Allows(g.constraint, v) }
+		// The floor is the group's oldest current version: nobody in the group moves to a
+		// version at or below it, so the walk stops there without reading it.
+		out, err := gate.Walk(ctx, repo, g.policy.gates(reg, o.now), versions, allows, g.oldest.SemVer)
+		a := answer{held: out.Held, truncated: out.Truncated, err: err}
+		switch {
+		case err != nil:
+		case out.Passed != nil:
+			a.best = &chartVersion{version: out.Passed.Version, chart: *out.Passed.ChartVersion(), verification: out.Passed.Verification(g.policy.Verify)}
+		case out.Floor != nil:
+			a.best = &chartVersion{version: *out.Floor}
+		}
+		r.answers[key] = a
 	}
 	return r
-}
-
-// firstChart walks versions (newest first) and returns the first that allows accepts
-// and whose manifest is a Helm chart, passing over container images and the like, up to
-// maxNotCharts of them. It checks the constraint lazily: the walk usually ends at the
-// first allowed version, so a list of thousands is rarely checked whole.
-func firstChart(versions []version.Version, allows func(version.Version) bool, fetch func(tag string) (registry.ChartVersion, error)) (*version.Version, registry.ChartVersion, error) {
-	notCharts := 0
-	for _, v := range versions {
-		if !allows(v) {
-			continue
-		}
-		cv, err := fetch(v.Tag)
-		if errors.Is(err, registry.ErrNotChart) {
-			if notCharts++; notCharts >= maxNotCharts {
-				return nil, cv, fmt.Errorf("the %d newest allowed tags are not Helm charts (last: %v)", notCharts, err)
-			}
-			continue
-		}
-		if errors.Is(err, registry.ErrNotFound) {
-			// The tag list has just named it: the registry is out of step with itself (a
-			// replica lagging, a tag deleted meanwhile). Moving to an older version instead
-			// would promote something the next run moves past again; the chart fails.
-			return nil, cv, fmt.Errorf("tag %s was listed but cannot be read, so the newest allowed version is unknown (deleted meanwhile, or a registry replica lagging behind: run again): %w", v.Tag, err)
-		}
-		if err != nil {
-			return nil, cv, err
-		}
-		return &v, cv, nil
-	}
-	if notCharts > 0 {
-		return nil, registry.ChartVersion{}, fmt.Errorf("all %d allowed tags are not Helm charts (container images or other artifacts)", notCharts)
-	}
-	return nil, registry.ChartVersion{}, nil
 }
 
 // Newest returns the newest version of chart that constraint allows and that is a Helm
@@ -179,14 +145,12 @@ func Newest(ctx context.Context, reg Registry, chart string, constraint *version
 		return version.Version{}, registry.ChartVersion{}, err
 	}
 	versions, _ := version.ParseTags(tags)
-	v, cv, err := firstChart(versions, constraint.Allows, func(tag string) (registry.ChartVersion, error) {
-		return reg.Chart(ctx, chart, tag)
-	})
+	out, err := gate.Walk(ctx, gate.NewRepository(reg, chart, nil), []gate.Gate{gate.Chart{}}, versions, constraint.Allows, nil)
 	if err != nil {
-		return version.Version{}, cv, fmt.Errorf("%s: %w", chart, err)
+		return version.Version{}, registry.ChartVersion{}, fmt.Errorf("%s: %w", chart, err)
 	}
-	if v == nil {
-		return version.Version{}, cv, fmt.Errorf("%s: no chart version among %d tags satisfies %s", chart, len(tags), constraint)
+	if out.Passed == nil {
+		return version.Version{}, registry.ChartVersion{}, fmt.Errorf("%s: no chart version among %d tags satisfies %s", chart, len(tags), constraint)
 	}
-	return *v, cv, nil
+	return out.Passed.Version, *out.Passed.ChartVersion(), nil
 }

@@ -238,6 +238,12 @@ type ChartVersion struct {
 	// Annotations are the manifest's annotations (helm push writes
 	// org.opencontainers.image.source from Chart.yaml's sources, among others).
 	Annotations map[string]string
+	// Descriptor is the manifest's descriptor (media type, digest, size): what a signature
+	// covers.
+	Descriptor ocispec.Descriptor
+	// Manifest is the image manifest as read: its annotations (the creation time helm push
+	// writes) and its layers (the chart archive, the provenance file) are what gates check.
+	Manifest ocispec.Manifest
 }
 
 // Metadata is the part of Chart.yaml that the tool reports.
@@ -265,7 +271,7 @@ func (c *Client) Chart(ctx context.Context, chart, tag string) (_ ChartVersion, 
 	if err != nil {
 		return ChartVersion{}, c.describe(ctx, err, "fetch manifest "+tag+" of", where)
 	}
-	cv := ChartVersion{Tag: tag, Digest: desc.Digest.String(), Location: where}
+	cv := ChartVersion{Tag: tag, Digest: desc.Digest.String(), Location: where, Descriptor: desc}
 	if desc.MediaType != ocispec.MediaTypeImageManifest {
 		return cv, fmt.Errorf("%s:%s is a %s: %w", where, tag, desc.MediaType, ErrNotChart)
 	}
@@ -273,6 +279,7 @@ func (c *Client) Chart(ctx context.Context, chart, tag string) (_ ChartVersion, 
 	if err := json.Unmarshal(raw, &manifest); err != nil {
 		return cv, fmt.Errorf("%s:%s: invalid manifest: %v", where, tag, err)
 	}
+	cv.Manifest = manifest
 	if manifest.Config.MediaType != ConfigMediaType {
 		return cv, fmt.Errorf("%s:%s has config type %q: %w", where, tag, manifest.Config.MediaType, ErrNotChart)
 	}
