@@ -28,9 +28,9 @@ const (
 // marker is the machine-readable record a PR body carries, so a later run can recognise
 // its own PRs and know what each proposes.
 type marker struct {
-	Version     int            `json:"v"`
-	Group       string         `json:"group"`
-	Branch      string         `json:"branch"`
+	Version     int             `json:"v"`
+	Group       string          `json:"group"`
+	Branch      string          `json:"branch"`
 	Fingerprint string          `json:"fingerprint"`
 	Changes     []markerChange  `json:"changes"`
 	Versions    []markerVersion `json:"versions,omitempty"`
