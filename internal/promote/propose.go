@@ -15,6 +15,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/gitrepo"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
@@ -95,13 +96,30 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
+	run := &runState{pulls: newOpenPulls(deps.GitHub, opts)}
+	// The open pull requests say which versions are proposed already, at which digests:
+	// planning confirms those with a HEAD and stops a chart whose tag was re-pushed. The
+	// one list serves the groups and supersede too. Without it no pull request is touched:
+	// an update could hide a re-pushed tag.
+	var listErr error
+	if deps.GitHub != nil && !opts.DryRun {
+		open, err := run.pulls.list(ctx)
+		if err != nil {
+			listErr = fmt.Errorf("not proposed: the open pull requests, whose proposed digests each run checks, could not be listed: %w", err)
+		}
+		opts.Plan.Known = mergeKnown(opts.Plan.Known, KnownVersions(open))
+	}
 	plan, err := Make(ctx, opts.Plan)
+	if err != nil && listErr != nil && ctx.Err() != nil {
+		// The run's deadline passed while GitHub was asked: a failure of the run, not of usage.
+		return &Result{Plan: &Plan{Dir: opts.Plan.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{{Message: listErr.Error()}}}, Proposals: []Proposal{}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Plan: plan, Proposals: []Proposal{}}
+	alarmed := raiseRepushAlarms(ctx, opts, deps, plan)
 	groups := groupChanges(plan.Changes, opts.GroupBy, opts.BranchPrefix)
-	run := &runState{pulls: newOpenPulls(deps.GitHub, opts)}
 	for _, g := range groups {
 		g.display = deps.RepoPath
 		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes}
@@ -111,6 +129,16 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 		switch err := errors.Join(terr, berr); {
 		case err != nil:
 			p.Action, p.Err = Failed, err
+		case listErr != nil:
+			p.Action, p.Err = Failed, listErr
+		case alarmed[g.branch]:
+			// Its pull request proposes a tag that was re-pushed: updating it would hide that.
+			p.Action, p.Err = Blocked, &RepushBlockedError{Branch: g.branch}
+			if !opts.DryRun {
+				if open, _ := run.pulls.find(ctx, g.branch); open != nil {
+					p.Number, p.URL = open.Number, open.URL
+				}
+			}
 		case opts.DryRun:
 			p.Action = Planned
 		case run.held != nil:
@@ -125,10 +153,25 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 		}
 		res.Proposals = append(res.Proposals, p)
 	}
-	if !opts.DryRun {
-		supersede(ctx, opts, deps, res, run)
+	if !opts.DryRun && listErr == nil {
+		supersede(ctx, opts, deps, res, run, alarmed)
 	}
 	return res, nil
+}
+
+// mergeKnown adds the versions the open pull requests propose to those the caller knew.
+func mergeKnown(a, b map[gate.TagRef][]gate.Known) map[gate.TagRef][]gate.Known {
+	if len(a) == 0 {
+		return b
+	}
+	out := make(map[gate.TagRef][]gate.Known, len(a)+len(b))
+	for k, v := range a {
+		out[k] = append(out[k], v...)
+	}
+	for k, v := range b {
+		out[k] = append(out[k], v...)
+	}
+	return out
 }
 
 // runState is what the groups of one run share with each other.
@@ -644,8 +687,9 @@ func (pr *proposer) decorate(ctx context.Context, p *Proposal, created *github.P
 
 // supersede closes older open promotion PRs whose every change a PR of this run now
 // proposes at a version at least as new. Only PRs whose body carries the tool's marker
-// are candidates, and never one whose branch holds a commit the tool did not make.
-func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result, run *runState) {
+// are candidates, and never one whose branch holds a commit the tool did not make, nor one
+// whose proposed tag was re-pushed (alarmed).
+func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result, run *runState, alarmed map[string]bool) {
 	type target struct {
 		number int
 		to     string
@@ -670,7 +714,7 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result,
 		return
 	}
 	for _, old := range open {
-		if ours[old.Head] {
+		if ours[old.Head] || alarmed[old.Head] {
 			continue
 		}
 		m, ok := parseMarker(old.Body)
