@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 )
 
 // Summary renders a run as GitHub-flavoured Markdown for the step summary: what
@@ -33,6 +35,8 @@ func Summary(res *promote.Result, trig Trigger) string {
 
 	writeOutcome(&b, res, plan, len(current), len(skipped))
 	writeChanges(&b, res, plan)
+	writeVerified(&b, plan)
+	writeHeld(&b, plan)
 	writePullRequests(&b, res.Proposals)
 	writeRendered(&b, plan)
 	if len(skipped) > 0 {
@@ -120,6 +124,47 @@ func pullRequest(p promote.Proposal) string {
 		return text(label + " " + what)
 	}
 	return link(label, p.URL) + " " + text(what)
+}
+
+// writeVerified shows who signed each promoted version, so the reviewer sees what they
+// approve.
+func writeVerified(b *strings.Builder, plan *promote.Plan) {
+	t := newTable(b, "Application", "Chart", "Version", "Signature")
+	for _, c := range plan.Changes {
+		if c.Verification == nil {
+			continue
+		}
+		if t.rows == 0 && t.extra == 0 {
+			b.WriteString("### Verified\n\n")
+		}
+		t.row(application(c), code(c.Chart), code(c.To), text(gate.Describe(*c.Verification)))
+	}
+	t.end()
+}
+
+// writeHeld lists the newer versions the gates passed over, for changes and skips alike,
+// with when a version too young becomes eligible.
+func writeHeld(b *strings.Builder, plan *promote.Plan) {
+	t := newTable(b, "Application", "File", "Chart", "Held version", "Gate", "Reason", "Eligible from")
+	row := func(app, file string, line int, chart string, held []gate.Hold) {
+		for _, h := range held {
+			if t.rows == 0 && t.extra == 0 {
+				b.WriteString("### Held back\n\n")
+			}
+			until := "—"
+			if h.Until != nil {
+				until = h.Until.UTC().Format(time.RFC3339)
+			}
+			t.row(app, code(fmt.Sprintf("%s:%d", file, line)), code(chart), code(h.Version), text(h.Gate), text(h.Reason), text(until))
+		}
+	}
+	for _, c := range plan.Changes {
+		row(application(c), c.File, c.Line, c.Chart, c.Held)
+	}
+	for _, s := range plan.Skipped {
+		row(text(s.Application), s.File, s.Line, s.Chart, s.Held)
+	}
+	t.end()
 }
 
 func writePullRequests(b *strings.Builder, proposals []promote.Proposal) {

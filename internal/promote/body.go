@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/chart-promoter/chart-promoter/internal/markdown"
+	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 )
 
 // Trailers the tool writes into its commits. A commit without FingerprintTrailer was not
@@ -188,6 +189,13 @@ func (g *group) body() string {
 			fmt.Fprintf(&b, "- appVersion: `%s`\n", cell(md.AppVersion))
 		}
 		fmt.Fprintf(&b, "- Allowed by `%s` (%s)\n", cell(c.Constraint), text(c.ConstraintOrigin, 200))
+		verified, held := g.gateFacts(c.Chart, c.To)
+		for _, v := range verified {
+			fmt.Fprintf(&b, "- 🔏 %s\n", text(v, 500))
+		}
+		for _, h := range held {
+			fmt.Fprintf(&b, "- ⏸️ Held back: %s\n", text(h, 500))
+		}
 		if md.Deprecated {
 			fmt.Fprintf(&b, "- **This chart version is marked deprecated.**\n")
 		}
@@ -211,6 +219,31 @@ func (g *group) body() string {
 		out = out[:max(0, maxBodyBytes-len(m)-64)] + "\n\n… (truncated)\n"
 	}
 	return out + "\n" + m + "\n"
+}
+
+// gateFacts collects, over the group's changes to chart at version to, what verification
+// established and which newer versions the gates held back, each once: sources under
+// different rules may have been checked differently.
+func (g *group) gateFacts(chart, to string) (verified, held []string) {
+	seen := map[string]bool{}
+	for _, c := range g.changes {
+		if c.Chart != chart || c.To != to {
+			continue
+		}
+		if c.Verification != nil {
+			if v := gate.Describe(*c.Verification); !seen["v"+v] {
+				seen["v"+v] = true
+				verified = append(verified, v)
+			}
+		}
+		for _, h := range c.Held {
+			if s := h.String(); !seen["h"+s] {
+				seen["h"+s] = true
+				held = append(held, s)
+			}
+		}
+	}
+	return verified, held
 }
 
 // versions returns one change per distinct chart version in the group, in order.

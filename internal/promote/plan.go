@@ -420,21 +420,20 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		return nil, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason, Held: held}, nil
 	}
 	best := a.best
-	if best == nil {
-		if len(held) > 0 {
-			return skip(fmt.Sprintf("no version newer than %s that %s allows passes every gate", src.Revision, c.constraint))
-		}
+	// Held versions newer than the source's mean nothing newer passed: say that, whatever
+	// older version the walk ended at.
+	nothingNewer := len(held) > 0 && (best == nil || version.Compare(best.version.SemVer, c.current.SemVer) <= 0)
+	switch {
+	case nothingNewer:
+		return skip(fmt.Sprintf("no version newer than %s that %s allows passes every gate", src.Revision, c.constraint))
+	case best == nil:
 		return skip(fmt.Sprintf("no version in %d tags satisfies %s", r.tagCount, c.constraint))
 	}
 	switch cmp := version.Compare(best.version.SemVer, c.current.SemVer); {
-	case cmp == 0 && len(held) > 0:
-		return skip(fmt.Sprintf("%s is the newest version %s allows that passes every gate", src.Revision, c.constraint))
 	case cmp == 0:
 		_, s, _ := skip(fmt.Sprintf("up to date: %s is the newest version %s allows", src.Revision, c.constraint))
 		s.UpToDate = true
 		return nil, s, nil
-	case cmp < 0 && len(held) > 0:
-		return skip(fmt.Sprintf("no version newer than %s that %s allows passes every gate (the newest that does is %s): never downgraded", src.Revision, c.constraint, best.version))
 	case cmp < 0:
 		return skip(fmt.Sprintf("%s is newer than every chart version %s allows (newest %s): never downgraded", src.Revision, c.constraint, best.version))
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/setting"
 )
 
@@ -40,6 +41,10 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 			fmt.Fprintf(w, "  %s  %s\n", p.bold(fmt.Sprintf("%s:%d", c.File, c.Line)), who(c))
 			fmt.Fprintf(w, "      %s  %s → %s\n", c.Chart, p.red(c.From), p.green(c.To))
 			fmt.Fprintf(w, "      %s\n", p.dim(details(c)))
+			if c.Verification != nil {
+				fmt.Fprintf(w, "      %s\n", gate.Describe(*c.Verification))
+			}
+			writeHeld(w, p, c.Held)
 			for _, warning := range c.Warnings {
 				fmt.Fprintf(w, "      %s %s\n", p.yellow("warning:"), warning)
 			}
@@ -130,8 +135,17 @@ func writeSkips(w io.Writer, p painter, heading string, skips []promote.Skip) {
 			names = "  " + names
 		}
 		fmt.Fprintf(w, "  %s%s\n      %s\n", where, names, p.dim(s.Reason))
+		writeHeld(w, p, s.Held)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeHeld lists the versions the gates held back, each with its reason and, for a
+// version too young, when it becomes eligible.
+func writeHeld(w io.Writer, p painter, held []gate.Hold) {
+	for _, h := range held {
+		fmt.Fprintf(w, "      %s %s\n", p.yellow("held:"), h)
+	}
 }
 
 func shortDigest(d string) string {

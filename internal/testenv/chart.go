@@ -2,9 +2,17 @@ package testenv
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -12,22 +20,48 @@ import (
 	"helm.sh/helm/v3/pkg/registry"
 )
 
-// ChartOption sets optional Chart.yaml fields for PushChart.
-type ChartOption func(*chart.Metadata)
+// ChartOption sets optional Chart.yaml fields for PackageChart and PushChart,
+// or how PushChart pushes the chart.
+type ChartOption func(*chartPush)
+
+// chartPush is what a chart is packaged with and how it is pushed.
+type chartPush struct {
+	meta *chart.Metadata
+	// created is the org.opencontainers.image.created annotation Helm writes
+	// ("" for now); noCreated pushes the manifest without it, as Helm before
+	// 3.13 did.
+	created   string
+	noCreated bool
+}
 
 // WithAppVersion sets the chart's appVersion.
 func WithAppVersion(v string) ChartOption {
-	return func(m *chart.Metadata) { m.AppVersion = v }
+	return func(p *chartPush) { p.meta.AppVersion = v }
 }
 
 // WithDescription sets the chart's description.
 func WithDescription(d string) ChartOption {
-	return func(m *chart.Metadata) { m.Description = d }
+	return func(p *chartPush) { p.meta.Description = d }
 }
 
 // WithAnnotations sets the chart's annotations, which Helm also copies into the OCI manifest annotations.
 func WithAnnotations(a map[string]string) ChartOption {
-	return func(m *chart.Metadata) { m.Annotations = a }
+	return func(p *chartPush) { p.meta.Annotations = a }
+}
+
+// WithCreated makes PushChart have Helm record t as the push time, in the
+// manifest's org.opencontainers.image.created annotation (helm push writes the
+// current time there).
+func WithCreated(t time.Time) ChartOption {
+	return func(p *chartPush) { p.created = t.UTC().Format(time.RFC3339) }
+}
+
+// WithoutCreated makes PushChart leave the org.opencontainers.image.created
+// annotation out of the manifest, as Helm did before 3.13: Helm pushes the
+// chart, then the same manifest less that annotation is pushed again under the
+// tag with oras-go.
+func WithoutCreated() ChartOption {
+	return func(p *chartPush) { p.noCreated = true }
 }
 
 // PushChart packages chart name at version with Helm's chartutil.Save,
@@ -39,7 +73,46 @@ func (r *Registry) PushChart(tb testing.TB, repoPath, name, version string, opts
 	if err != nil {
 		tb.Fatalf("testenv: %v", err)
 	}
-	return r.PushChartArchive(tb, repoPath, data, nil)
+	push := &chartPush{meta: &chart.Metadata{}}
+	for _, o := range opts {
+		o(push)
+	}
+	var pushOpts []registry.PushOption
+	if push.created != "" {
+		pushOpts = append(pushOpts, registry.PushOptCreationTime(push.created))
+	}
+	ref, digest := r.pushArchive(tb, repoPath, data, pushOpts)
+	if push.noCreated {
+		repository, tag, _ := strings.Cut(strings.TrimPrefix(ref, r.Host+"/"), ":")
+		return r.dropCreated(tb, repository, tag)
+	}
+	return digest
+}
+
+// dropCreated pushes the manifest of repository:tag again without its
+// org.opencontainers.image.created annotation and returns the new digest.
+func (r *Registry) dropCreated(tb testing.TB, repository, tag string) string {
+	tb.Helper()
+	ctx := context.Background()
+	repo := r.Repository(tb, repository)
+	_, raw, err := oras.FetchBytes(ctx, repo, tag, oras.DefaultFetchBytesOptions)
+	if err != nil {
+		tb.Fatalf("testenv: fetch %s:%s: %v", repository, tag, err)
+	}
+	var manifest ocispec.Manifest
+	if err := json.Unmarshal(raw, &manifest); err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	delete(manifest.Annotations, ocispec.AnnotationCreated)
+	raw, err = json.Marshal(manifest)
+	if err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	desc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, raw)
+	if err := repo.PushReference(ctx, desc, bytes.NewReader(raw), tag); err != nil {
+		tb.Fatalf("testenv: push %s:%s without its creation time: %v", repository, tag, err)
+	}
+	return desc.Digest.String()
 }
 
 // PackageChart packages chart name at version with Helm's chartutil.Save, as
@@ -54,8 +127,9 @@ func PackageChart(tb testing.TB, name, version string, opts ...ChartOption) stri
 		Description: "A chart made by testenv.",
 		Type:        "application",
 	}
+	push := &chartPush{meta: meta}
 	for _, o := range opts {
-		o(meta)
+		o(push)
 	}
 	// A template and values make it a chart Helm could actually install,
 	// so code that unpacks pushed charts sees a realistic layout.
@@ -83,6 +157,18 @@ func PackageChart(tb testing.TB, name, version string, opts ...ChartOption) stri
 // prov signs this archive: tests push mismatched pairs on purpose.
 func (r *Registry) PushChartArchive(tb testing.TB, repoPath string, archive, prov []byte) string {
 	tb.Helper()
+	var opts []registry.PushOption
+	if len(prov) > 0 {
+		opts = append(opts, registry.PushOptProvData(prov))
+	}
+	_, digest := r.pushArchive(tb, repoPath, archive, opts)
+	return digest
+}
+
+// pushArchive pushes a packaged chart as PushChartArchive describes, with
+// Helm's push options, and returns the reference pushed and its digest.
+func (r *Registry) pushArchive(tb testing.TB, repoPath string, archive []byte, opts []registry.PushOption) (ref, digest string) {
+	tb.Helper()
 	ch, err := loader.LoadArchive(bytes.NewReader(archive))
 	if err != nil {
 		tb.Fatalf("testenv: load chart archive: %v", err)
@@ -93,19 +179,15 @@ func (r *Registry) PushChartArchive(tb testing.TB, repoPath string, archive, pro
 	}
 	// Like "helm push", Helm's client stores a version containing '+'
 	// under a tag with '_' instead; that mapping is left to Helm on purpose.
-	ref := r.Host + "/" + ch.Name() + ":" + ch.Metadata.Version
+	ref = r.Host + "/" + ch.Name() + ":" + ch.Metadata.Version
 	if repoPath != "" {
 		ref = r.Host + "/" + repoPath + "/" + ch.Name() + ":" + ch.Metadata.Version
-	}
-	var opts []registry.PushOption
-	if len(prov) > 0 {
-		opts = append(opts, registry.PushOptProvData(prov))
 	}
 	result, err := client.Push(archive, ref, opts...)
 	if err != nil {
 		tb.Fatalf("testenv: helm push %s: %v", ref, err)
 	}
-	return result.Manifest.Digest
+	return result.Ref, result.Manifest.Digest
 }
 
 // helmClient builds a Helm registry client that trusts the CA and, when auth

@@ -53,6 +53,15 @@ type Hold struct {
 	Tag string `json:"-"`
 }
 
+// String says in one line which version was held, by which gate, why, and until when.
+func (h Hold) String() string {
+	s := h.Version + " held by " + h.Gate + ": " + h.Reason
+	if h.Until != nil {
+		s += "; eligible from " + h.Until.UTC().Format(time.RFC3339)
+	}
+	return s
+}
+
 // TagRef names one tag of one chart repository (host[:port]/path/name, no scheme).
 type TagRef struct{ Chart, Tag string }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/chart-promoter/chart-promoter/internal/verify"
 )
@@ -51,4 +53,29 @@ func (g Signature) verify(ctx context.Context, c *Candidate) (verify.Result, err
 		return verify.Result{}, err
 	}
 	return g.Policy.Verify(ctx, g.Stores, verify.Subject{Chart: c.Chart, Tag: c.Version.Tag, Descriptor: cv.Descriptor, Manifest: cv.Manifest})
+}
+
+// Describe says in one line what a verification established, for reports and pull
+// requests: who signed, with which key, and when the transparency log saw it.
+func Describe(r verify.Result) string {
+	if !r.Signed {
+		if r.Reason == "" {
+			return "not verified (the rule does not require it)"
+		}
+		return "not verified (the rule does not require it): " + r.Reason
+	}
+	parts := []string{"verified by " + r.Provider}
+	if r.Identity != "" {
+		parts = append(parts, "identity "+r.Identity)
+	}
+	if r.Issuer != "" {
+		parts = append(parts, "issuer "+r.Issuer)
+	}
+	if r.KeyID != "" {
+		parts = append(parts, "key "+r.KeyID)
+	}
+	if r.TlogTime != nil {
+		parts = append(parts, "transparency log "+r.TlogTime.UTC().Format(time.RFC3339))
+	}
+	return strings.Join(parts, ", ")
 }
