@@ -283,6 +283,9 @@ type bodyMarker struct {
 	Changes     []struct {
 		File, Path, Chart, From, To string
 	} `json:"changes"`
+	Versions []struct {
+		Chart, Tag, Digest string
+	} `json:"versions"`
 }
 
 func readMarker(t *testing.T, body string) bodyMarker {
