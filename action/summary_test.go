@@ -24,6 +24,7 @@ func TestSummary(t *testing.T) {
 		{"up_to_date", "up_to_date.json", Trigger{Event: "schedule", Source: `schedule (cron "17 6 * * 1-5")`}},
 		{"failures", "failures.json", Trigger{Event: "push", Source: "push to refs/heads/main (0d1a26e)"}},
 		{"hostile", "hostile.json", Trigger{Event: "repository_dispatch", Source: "repository_dispatch \"x|y\" by *someone*"}},
+		{"gated", "gated.json", Trigger{Event: "schedule", Source: `schedule (cron "17 6 * * 1-5")`}},
 	}
 	for _, tt := range tests {
 		t.Run("the summary of "+strings.ReplaceAll(tt.name, "_", " ")+" matches its golden file", func(t *testing.T) {

@@ -7,11 +7,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chart-promoter/chart-promoter/internal/github"
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	gates "github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
+	"github.com/chart-promoter/chart-promoter/internal/verify"
 )
 
 // proposeFailing runs one promotion like propose, but returns a result whose plan has
@@ -223,5 +226,42 @@ func TestKnownVersionsReadsDigestsFromMarkersAndNothingFromOlderOnes(t *testing.
 	k := known[ref][0]
 	if k.Digest != w.digests["charts/webapp:1.2.4"] || k.PullRequest != p.Number || k.Branch != p.Branch || k.Config.Size == 0 || k.Created == "" {
 		t.Errorf("known %+v; want the digest Helm pushed, PR #%d, its config blob and creation time", k, p.Number)
+	}
+}
+
+func TestThePullRequestSaysWhoSignedTheVersionAndWhichNewerOnesWereHeldBack(t *testing.T) {
+	t.Parallel()
+	w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3"}})
+	push := func(version string, age time.Duration) string {
+		d := w.reg.PushChart(t, "charts", "webapp", version, testenv.WithCreated(gateNow.Add(-age)), testenv.WithDescription("webapp "+version))
+		w.digests["charts/webapp:"+version] = d
+		return d
+	}
+	d124 := push("1.2.4", 10*24*time.Hour)
+	d125 := push("1.2.5", time.Hour)
+	push("1.2.6", 5*24*time.Hour) // never signed
+	signer := &digestSigner{signed: map[string]verify.Result{d124: signedBy("release@acme", gateNow), d125: signedBy("release@acme", gateNow)}}
+	rule := promote.GatePolicy{MinimumReleaseAge: 72 * time.Hour, ReleaseTime: []string{"created"}, Verify: &verify.Policy{Providers: []verify.Provider{signer}, Required: true}}
+	opts := w.options()
+	opts.Plan.Now = func() time.Time { return gateNow }
+	opts.Plan.Policy = func(manifest.Source) promote.GatePolicy { return rule }
+
+	p := only(t, w.propose(opts))
+	if p.Action != promote.Opened || p.Title != "Promote webapp to 1.2.4" {
+		t.Fatalf("proposal %+v; want webapp 1.2.4 opened", p)
+	}
+	body := w.pulls()[0].Body
+	for _, want := range []string{
+		"### webapp 1.2.4",
+		"- 🔏 verified by digest-list, identity release@acme, issuer https://token.actions.githubusercontent.com, key SHA256:test, transparency log 2025-06-01T09:30:00Z\n",
+		"- ⏸️ Held back: 1.2.6 held by signature: digest-list: no signature for " + w.digests["charts/webapp:1.2.6"] + "\n",
+		"- ⏸️ Held back: 1.2.5 held by age: released 2025-06-01T08:30:00Z (org.opencontainers.image.created), younger than the minimum release age of 72h; eligible from 2025-06-04T08:30:00Z\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the PR body lacks %q:\n%s", want, body)
+		}
+	}
+	if n := strings.Count(body, "🔏"); n != 1 {
+		t.Errorf("the body names the signer %d times; the two sources share one verification", n)
 	}
 }

@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/verify"
 )
 
 func TestUnifiedDiff(t *testing.T) {
@@ -153,5 +156,38 @@ func TestYAMLIsTheJSONDocumentInYAML(t *testing.T) {
 	}
 	if !strings.HasPrefix(y.String(), "changes:\n  - file: apps/web.yaml\n") || !strings.Contains(y.String(), "to: \"1.10\"") {
 		t.Errorf("YAML does not keep the JSON's field order and string quoting:\n%s", y.String())
+	}
+}
+
+func TestTextShowsWhoSignedAndWhatWasHeldBack(t *testing.T) {
+	until := time.Date(2025, 6, 4, 7, 30, 0, 0, time.UTC)
+	tlog := time.Date(2025, 5, 20, 10, 0, 0, 0, time.UTC)
+	young := gate.Hold{Version: "1.2.5", Gate: "age", Reason: "released 2025-06-01T07:30:00Z (org.opencontainers.image.created), younger than the minimum release age of 72h", Until: &until}
+	unsigned := gate.Hold{Version: "1.2.6", Gate: "signature", Reason: "cosign: no signature"}
+	plan := &promote.Plan{
+		Changes: []promote.Change{{File: "apps/web.yaml", Line: 9, Kind: "Application", Application: "web",
+			Chart: "ghcr.io/acme/charts/web", From: "1.2.3", To: "1.2.4", Constraint: "~1.2", ConstraintOrigin: "--constraint",
+			Digest: "sha256:0123456789abcdef0123", Held: []gate.Hold{unsigned, young},
+			Verification: &verify.Result{Provider: "cosign", Identity: "release@acme", KeyID: "SHA256:ab", TlogTime: &tlog, Signed: true}}},
+		Skipped: []promote.Skip{{File: "apps/canary.yaml", Line: 4, Application: "canary", Reason: "no version newer than 1.2.4 that ~1.2 allows passes every gate", Held: []gate.Hold{young}}},
+	}
+	var out bytes.Buffer
+	Text(&out, plan, TextOptions{})
+	for _, want := range []string{
+		"      verified by cosign, identity release@acme, key SHA256:ab, transparency log 2025-05-20T10:00:00Z\n",
+		"      held: 1.2.6 held by signature: cosign: no signature\n",
+		"      held: 1.2.5 held by age: released 2025-06-01T07:30:00Z (org.opencontainers.image.created), younger than the minimum release age of 72h; eligible from 2025-06-04T07:30:00Z\n",
+		"  apps/canary.yaml:4  canary\n      no version newer than 1.2.4 that ~1.2 allows passes every gate\n      held: 1.2.5 held by age:",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	unverified := promote.Plan{Changes: []promote.Change{{File: "a.yaml", Line: 1, To: "1.0.0",
+		Verification: &verify.Result{Signed: false, Reason: "cosign: no signature"}}}}
+	out.Reset()
+	Text(&out, &unverified, TextOptions{})
+	if !strings.Contains(out.String(), "not verified (the rule does not require it): cosign: no signature") {
+		t.Errorf("an unsigned pass is not marked as such:\n%s", out.String())
 	}
 }
