@@ -265,3 +265,35 @@ func TestThePullRequestSaysWhoSignedTheVersionAndWhichNewerOnesWereHeldBack(t *t
 		t.Errorf("the body names the signer %d times; the two sources share one verification", n)
 	}
 }
+
+func TestAReRunUnderASignatureAndAgeRuleReadsTheProposedManifestByDigestOnlyToVerifyIt(t *testing.T) {
+	t.Parallel()
+	w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3"}})
+	d124 := w.reg.PushChart(t, "charts", "webapp", "1.2.4", testenv.WithCreated(gateNow.Add(-48*time.Hour)))
+	signer := &digestSigner{signed: map[string]verify.Result{d124: signedBy("release@acme", gateNow.Add(-47*time.Hour))}}
+	rule := promote.GatePolicy{MinimumReleaseAge: 24 * time.Hour, ReleaseTime: []string{"created"}, Verify: &verify.Policy{Providers: []verify.Provider{signer}, Required: true}}
+	opts := w.options()
+	opts.Plan.Now = func() time.Time { return gateNow }
+	opts.Plan.Policy = func(manifest.Source) promote.GatePolicy { return rule }
+	first := only(t, w.propose(opts))
+	w.reg.Requests.Reset()
+
+	again := only(t, w.propose(opts))
+	if again.Action != promote.Unchanged || again.Number != first.Number || again.Changes[0].Verification == nil || !again.Changes[0].Verification.Signed {
+		t.Fatalf("second run %+v; want PR #%d unchanged, the version verified again", again, first.Number)
+	}
+	// The signature is checked afresh (the rule's keys may have changed), on the whole
+	// manifest read by its digest; the age comes from the creation time the marker recorded.
+	var byTag, byDigest int
+	for _, line := range w.reg.Requests.All() {
+		switch {
+		case line == "GET /v2/charts/webapp/manifests/"+d124:
+			byDigest++
+		case strings.HasPrefix(line, "GET /v2/charts/webapp/manifests/"):
+			byTag++
+		}
+	}
+	if byTag != 0 || byDigest != 1 {
+		t.Errorf("%d manifest GETs by tag and %d by digest, want 0 and 1:\n%s", byTag, byDigest, strings.Join(w.reg.Requests.All(), "\n"))
+	}
+}
