@@ -2,6 +2,7 @@ package promote_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -295,5 +296,33 @@ func TestAReRunUnderASignatureAndAgeRuleReadsTheProposedManifestByDigestOnlyToVe
 	}
 	if byTag != 0 || byDigest != 1 {
 		t.Errorf("%d manifest GETs by tag and %d by digest, want 0 and 1:\n%s", byTag, byDigest, strings.Join(w.reg.Requests.All(), "\n"))
+	}
+}
+
+func TestAPullRequestOfAllChartsIsNotUpdatedWhileOneOfItsTagsIsRePushed(t *testing.T) {
+	t.Parallel()
+	w := newGitOps(t, "two-charts", map[string][]string{"charts/webapp": {"1.2.3", "1.2.4"}, "charts/cache": {"0.9.0", "1.0.0"}})
+	opts := w.options()
+	opts.GroupBy = promote.GroupByAll
+	first := only(t, w.propose(opts))
+	before := w.pulls()[0]
+	w.reg.PushChart(t, "charts", "webapp", "1.2.4", testenv.WithDescription("Not what was reviewed."))
+	w.push("charts/cache", "1.1.0") // cache alone would update the PR
+
+	res := w.proposeFailing(opts)
+	p := only(t, res)
+	var blocked *promote.RepushBlockedError
+	if p.Action != promote.Blocked || p.Number != first.Number || !errors.As(p.Err, &blocked) || !strings.Contains(p.Err.Error(), "is not updated") {
+		t.Errorf("proposal %+v; want PR #%d blocked", p, first.Number)
+	}
+	if len(res.Plan.Errors) != 1 || res.Plan.Errors[0].Repushed == nil || !res.Failed() {
+		t.Errorf("errors %+v; want webapp's re-push, failing the run", res.Plan.Errors)
+	}
+	after := w.pulls()[0]
+	if after.Title != before.Title || after.Body != before.Body {
+		t.Errorf("the pull request changed to %q", after.Title)
+	}
+	if comments := w.gh.Comments(gitopsOwner, gitopsName, first.Number); len(comments) != 1 {
+		t.Errorf("comments %q; want one", comments)
 	}
 }
