@@ -67,9 +67,10 @@ func newMarker(g *group) marker {
 		if c.Digest == "" {
 			continue
 		}
-		v := markerVersion{Chart: c.Chart, Tag: c.Tag, Digest: c.Digest, Created: c.created}
-		if c.config.Digest != "" {
-			v.ConfigDigest, v.ConfigSize = c.config.Digest.String(), c.config.Size
+		v := markerVersion{Chart: c.Chart, Tag: c.Tag, Digest: c.Digest}
+		if m := c.manifest; m != nil && m.Config.Digest != "" {
+			v.ConfigDigest, v.ConfigSize = m.Config.Digest.String(), m.Config.Size
+			v.Created = m.Annotations[gate.AnnotationCreated]
 		}
 		m.Versions = append(m.Versions, v)
 	}

@@ -144,10 +144,9 @@ type Change struct {
 	edit manifest.Edit
 	// sourcePath and elementPath place the source's Helm settings for rendering.
 	sourcePath, elementPath string
-	// config and created are what the marker records of To, so that a later run confirms
-	// it with a HEAD: its config blob and its manifest's creation-time annotation.
-	config  ocispec.Descriptor
-	created string
+	// manifest is To's manifest as read, shared by the changes to one version: the marker
+	// records its config blob and creation time, so a later run confirms To with a HEAD.
+	manifest *ocispec.Manifest
 }
 
 // Skip is a source or file passed over on purpose.
@@ -463,8 +462,7 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		edit:             manifest.Edit{Location: src.Location, Old: src.Revision, New: to},
 		sourcePath:       src.SourcePath,
 		elementPath:      src.ElementPath,
-		config:           best.chart.Manifest.Config,
-		created:          best.chart.Manifest.Annotations[gate.AnnotationCreated],
+		manifest:         &best.chart.Manifest,
 	}, nil, nil
 }
 
