@@ -54,18 +54,27 @@ func (p GatePolicy) validate() error {
 }
 
 // key tells policies apart for grouping: sources of one chart with the same constraint
-// and the same key get one answer. The zero policy's key is "".
+// and the same key get one answer.
 func (p GatePolicy) key() string {
-	if p.zero() {
-		return ""
-	}
 	return fmt.Sprintf("age=%s/%s/%s verify=%p", p.MinimumReleaseAge, p.OnMissingTimestamp, strings.Join(p.ReleaseTime, ","), p.Verify)
 }
 
-// gates builds the chain for the policy: the chart gate first, then the signature (its
-// transparency-log time is the age gate's best clock), then the age.
-func (p GatePolicy) gates(reg Registry, now func() time.Time) []gate.Gate {
+// verify is the policy's verify block; nil for a nil policy.
+func (p *GatePolicy) verify() *verify.Policy {
+	if p == nil {
+		return nil
+	}
+	return p.Verify
+}
+
+// chain builds the gates of the policy: the chart gate first, then the signature (its
+// transparency-log time is the age gate's best clock), then the age. A nil policy has the
+// chart gate alone.
+func (p *GatePolicy) chain(reg Registry, now func() time.Time) []gate.Gate {
 	chain := []gate.Gate{gate.Chart{}}
+	if p == nil {
+		return chain
+	}
 	if p.Verify != nil {
 		chain = append(chain, gate.Signature{Policy: p.Verify, Stores: reg})
 	}

@@ -211,8 +211,9 @@ type candidate struct {
 	current    version.Version
 	constraint *version.Constraint
 	// rules is what the config file says about the source (age, verification…).
-	rules  config.Resolved
-	policy GatePolicy
+	rules config.Resolved
+	// policy is the source's gate policy, nil when it gates on nothing but "is it a chart".
+	policy *GatePolicy
 	// group names the sources of one chart that get one answer: one constraint, one policy.
 	group string
 }
@@ -392,11 +393,11 @@ func assess(src manifest.Source, defaultConstraint string, rules config.Resolved
 	if err := policy.validate(); err != nil {
 		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: "gate policy: " + err.Error()}
 	}
-	group := constraint.String()
-	if k := policy.key(); k != "" {
-		group += "\x00" + k
+	c := candidate{src: src, current: current, constraint: constraint, rules: rules, group: constraint.String()}
+	if !policy.zero() {
+		c.policy, c.group = &policy, c.group+"\x00"+policy.key()
 	}
-	return candidate{src: src, current: current, constraint: constraint, rules: rules, policy: policy, group: group}, nil, nil
+	return c, nil, nil
 }
 
 // decide turns a candidate and its group's answer into a change or a skip.

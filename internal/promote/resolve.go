@@ -103,7 +103,7 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 	// Group the candidates by constraint and gate policy: each group needs one answer.
 	type group struct {
 		constraint *version.Constraint
-		policy     GatePolicy
+		policy     *GatePolicy
 		oldest     version.Version // the lowest current version in the group
 	}
 	groups := map[string]*group{}
@@ -123,12 +123,12 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 		allows := func(v version.Version) bool { return memo.Allows(g.constraint, v) }
 		// The floor is the group's oldest current version: nobody in the group moves to a
 		// version at or below it, so the walk stops there without reading it.
-		out, err := gate.Walk(ctx, repo, g.policy.gates(reg, o.now), versions, allows, g.oldest.SemVer)
+		out, err := gate.Walk(ctx, repo, g.policy.chain(reg, o.now), versions, allows, g.oldest.SemVer)
 		a := answer{held: out.Held, truncated: out.Truncated, err: err}
 		switch {
 		case err != nil:
 		case out.Passed != nil:
-			a.best = &chartVersion{version: out.Passed.Version, chart: *out.Passed.ChartVersion(), verification: out.Passed.Verification(g.policy.Verify)}
+			a.best = &chartVersion{version: out.Passed.Version, chart: *out.Passed.ChartVersion(), verification: out.Passed.Verification(g.policy.verify())}
 		case out.Floor != nil:
 			a.best = &chartVersion{version: *out.Floor}
 		}
