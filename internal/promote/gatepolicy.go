@@ -19,8 +19,8 @@ type GatePolicy struct {
 	// OnMissingTimestamp is "hold" (the default) or "allow": what the age gate does with a
 	// version whose release time no source gives.
 	OnMissingTimestamp string
-	// ReleaseTime lists the release time sources in order of trust (gate.ReleaseTimeTransparencyLog,
-	// gate.ReleaseTimeCreated); nil means gate.DefaultReleaseTime.
+	// ReleaseTime lists the release time sources in order of trust, spelt as the config
+	// file's releaseTime spells them ("tlog", "created"); nil means gate.DefaultReleaseTime.
 	ReleaseTime []string
 	// Verify, when set, holds versions its providers do not pass. Sources under one rule
 	// should share one *verify.Policy: versions are verified once per policy and chart.

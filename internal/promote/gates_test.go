@@ -426,7 +426,7 @@ func TestTheAgeGateTrustsTheTransparencyLogTimeBeforeTheCreatedAnnotation(t *tes
 		want        want
 	}{
 		{name: "by default the log's time decides, which the publisher cannot back-date", want: want{to: "1.2.4", held: []string{"1.2.5@age until " + gateNow.Add(23*time.Hour).Format(time.RFC3339)}}},
-		{name: "listed first, the log's time decides", releaseTime: []string{"transparencyLog", "created"}, want: want{to: "1.2.4", held: []string{"1.2.5@age until " + gateNow.Add(23*time.Hour).Format(time.RFC3339)}}},
+		{name: "listed first, the log's time decides", releaseTime: []string{"tlog", "created"}, want: want{to: "1.2.4", held: []string{"1.2.5@age until " + gateNow.Add(23*time.Hour).Format(time.RFC3339)}}},
 		{name: "a rule that trusts only the annotation takes its word", releaseTime: []string{"created"}, want: want{to: "1.2.5"}},
 	}
 	for _, tt := range tests {
@@ -596,7 +596,7 @@ func TestABadGatePolicyIsAnErrorAtItsSource(t *testing.T) {
 		reason string
 	}{
 		{"an unknown onMissingTimestamp", promote.GatePolicy{MinimumReleaseAge: time.Hour, OnMissingTimestamp: "skip"}, `onMissingTimestamp "skip": use "hold" or "allow"`},
-		{"an unknown release time source", promote.GatePolicy{MinimumReleaseAge: time.Hour, ReleaseTime: []string{"tlog"}}, `release time source "tlog": use "transparencyLog" or "created"`},
+		{"an unknown release time source", promote.GatePolicy{MinimumReleaseAge: time.Hour, ReleaseTime: []string{"signature"}}, `release time source "signature": use "tlog" or "created"`},
 		{"a negative age", promote.GatePolicy{MinimumReleaseAge: -time.Hour}, "minimumReleaseAge -1h0m0s is negative"},
 		{"a verify block without providers", promote.GatePolicy{Verify: &verify.Policy{Required: true}}, "verify: no providers configured"},
 	}

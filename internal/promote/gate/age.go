@@ -13,7 +13,7 @@ import (
 const (
 	// ReleaseTimeTransparencyLog is the transparency log's integrated time of the verified
 	// signature: a public log's clock, which the publisher cannot back-date.
-	ReleaseTimeTransparencyLog = "transparencyLog"
+	ReleaseTimeTransparencyLog = "tlog"
 	// ReleaseTimeCreated is the manifest's org.opencontainers.image.created annotation,
 	// written by helm push since Helm 3.13: the pusher's clock, which they control.
 	ReleaseTimeCreated = "created"
