@@ -68,9 +68,9 @@ func newMarker(g *group) marker {
 			continue
 		}
 		v := markerVersion{Chart: c.Chart, Tag: c.Tag, Digest: c.Digest}
-		if m := c.manifest; m != nil && m.Config.Digest != "" {
-			v.ConfigDigest, v.ConfigSize = m.Config.Digest.String(), m.Config.Size
-			v.Created = m.Annotations[gate.AnnotationCreated]
+		if r := c.recorded; r != nil && r.config.Digest != "" {
+			v.ConfigDigest, v.ConfigSize = r.config.Digest.String(), r.config.Size
+			v.Created = r.created
 		}
 		m.Versions = append(m.Versions, v)
 	}

@@ -18,8 +18,6 @@ import (
 	"strings"
 	"time"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-
 	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
@@ -144,9 +142,9 @@ type Change struct {
 	edit manifest.Edit
 	// sourcePath and elementPath place the source's Helm settings for rendering.
 	sourcePath, elementPath string
-	// manifest is To's manifest as read, shared by the changes to one version: the marker
-	// records its config blob and creation time, so a later run confirms To with a HEAD.
-	manifest *ocispec.Manifest
+	// recorded is what the marker records of To beyond its digest, shared by the changes
+	// to one version.
+	recorded *recorded
 }
 
 // Skip is a source or file passed over on purpose.
@@ -463,7 +461,7 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		edit:             manifest.Edit{Location: src.Location, Old: src.Revision, New: to},
 		sourcePath:       src.SourcePath,
 		elementPath:      src.ElementPath,
-		manifest:         &best.chart.Manifest,
+		recorded:         best.recorded,
 	}, nil, nil
 }
 

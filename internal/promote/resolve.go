@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/verify"
@@ -36,9 +38,29 @@ type answer struct {
 
 type chartVersion struct {
 	version version.Version
-	chart   registry.ChartVersion
+	// chart is the chart version without its manifest, which the gates are done with.
+	chart registry.ChartVersion
 	// verification is what the group's verify policy found, nil without one.
 	verification *verify.Result
+	// recorded is what a pull request's marker keeps of the manifest.
+	recorded *recorded
+}
+
+// recorded is what a promotion pull request's marker records of a version's manifest
+// beyond its digest, so that a later run confirms the version with a HEAD alone: its
+// config blob (for the metadata) and its creation-time annotation (for the age gate).
+type recorded struct {
+	config  ocispec.Descriptor
+	created string
+}
+
+// proposed is the answer for a version that passed the gates: the manifest itself is
+// dropped, so a fleet's plan does not hold every proposed version's manifest to the end.
+func proposed(c *gate.Candidate, policy *GatePolicy) *chartVersion {
+	cv := *c.ChartVersion()
+	rec := &recorded{config: cv.Manifest.Config, created: cv.Manifest.Annotations[gate.AnnotationCreated]}
+	cv.Manifest = ocispec.Manifest{}
+	return &chartVersion{version: c.Version, chart: cv, verification: c.Verification(policy.verify()), recorded: rec}
 }
 
 // resolveOptions are what resolution needs beyond the registry.
@@ -128,7 +150,7 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 		switch {
 		case err != nil:
 		case out.Passed != nil:
-			a.best = &chartVersion{version: out.Passed.Version, chart: *out.Passed.ChartVersion(), verification: out.Passed.Verification(g.policy.verify())}
+			a.best = proposed(out.Passed, g.policy)
 		case out.Floor != nil:
 			a.best = &chartVersion{version: *out.Floor}
 		}
