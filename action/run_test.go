@@ -383,8 +383,9 @@ func TestAnOCIRepoURLWithAChartArgoCDNeverSyncsIsAnAnnotatedErrorAndTheRestIsPro
 func TestTheActionHoldsAPullRequestTheRateLimitCannotFinishAndFails(t *testing.T) {
 	w := newRunWorld(t, "1.2.3", "1.2.4")
 	w.dispatch(t, "1.2.4")
-	// One request: the look-up of closed pull requests; none is left for the create.
-	w.gh = testenv.StartFakeGitHub(t, runToken, testenv.WithFakeGitHubRateLimit(1))
+	// Two requests: the list of open pull requests (whose recorded digests planning checks)
+	// and the look-up of closed ones; none is left for the create.
+	w.gh = testenv.StartFakeGitHub(t, runToken, testenv.WithFakeGitHubRateLimit(2))
 	w.gh.AddRepo("acme", "gitops", "main")
 	w.env[input("github-api-url")] = w.gh.URL
 

@@ -108,9 +108,10 @@ func TestPromoteHoldsWhatTheGitHubRateLimitCannotFinishAndExitsOne(t *testing.T)
 	git := testenv.StartGitServer(t, testenv.WithGitBasicAuth("x-access-token", promoteToken))
 	git.CreateRepo(t, "gitops", snapshot(t, copyFixture(t, filepath.Join("fleet", "in"), reg.Host)))
 	clone := git.Clone(t, "gitops", testenv.CloneDepth(1))
-	// Three requests: api's look-up of closed pull requests and its create, then webapp's
-	// look-up, which leaves none for its create.
-	gh := testenv.StartFakeGitHub(t, promoteToken, testenv.WithFakeGitHubRateLimit(3))
+	// Four requests: the list of open pull requests (whose recorded digests planning
+	// checks), api's look-up of closed pull requests and its create, then webapp's look-up,
+	// which leaves none for its create.
+	gh := testenv.StartFakeGitHub(t, promoteToken, testenv.WithFakeGitHubRateLimit(4))
 	gh.AddRepo("acme", "gitops", "main")
 	t.Setenv("GITHUB_TOKEN", promoteToken)
 	t.Setenv("GITHUB_API_URL", gh.URL)

@@ -528,7 +528,7 @@ func (pr *proposer) ahead(ctx context.Context, p *Proposal, tip plumbing.Hash, n
 	p.Warnings = append(p.Warnings, fmt.Sprintf("%s already proposes newer versions (%s) than this run found, from a run that saw them first; it is left as it is",
 		pr.group.branch, strings.Join(newer, ", ")))
 	pr.deps.Log.Warningf("%s", p.Warnings[len(p.Warnings)-1])
-	existing, err := pr.run.pulls.find(ctx, pr.group.branch)
+	existing, err := pr.run.pulls.refind(ctx, pr.group.branch)
 	if err != nil {
 		return false, err
 	}

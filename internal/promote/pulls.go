@@ -46,6 +46,18 @@ func (o *openPulls) find(ctx context.Context, branch string) (*github.PullReques
 	return o.byHead[branch], nil
 }
 
+// refind is find for a branch another run has just written: when the list, read earlier
+// in this run (before planning, for the digests open pull requests record), lacks the
+// branch, it is read again, since that run may have opened the pull request since.
+func (o *openPulls) refind(ctx context.Context, branch string) (*github.PullRequest, error) {
+	p, err := o.find(ctx, branch)
+	if p != nil || err != nil {
+		return p, err
+	}
+	o.loaded = false
+	return o.find(ctx, branch)
+}
+
 // list returns every open promotion pull request into the base.
 func (o *openPulls) list(ctx context.Context) ([]*github.PullRequest, error) {
 	if err := o.load(ctx); err != nil {

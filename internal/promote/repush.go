@@ -36,6 +36,10 @@ func raiseRepushAlarms(ctx context.Context, opts ProposeOptions, deps Deps, plan
 	}
 	sort.Ints(numbers)
 	for _, n := range numbers {
+		if err := checkBudget(deps.GitHub, 2); err != nil {
+			deps.Log.Warningf("PR #%d proposes a tag that was pushed again, and is not told so in this run: %v", n, err)
+			continue // a later run, which finds no comment yet, makes it
+		}
 		comments, err := deps.GitHub.ListComments(ctx, opts.Owner, opts.Repo, n)
 		if err != nil {
 			deps.Log.Warningf("could not read the comments of PR #%d to warn of a re-pushed tag: %v", n, err)
