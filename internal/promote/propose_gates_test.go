@@ -12,6 +12,7 @@ import (
 
 	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/markdown"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	gates "github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
@@ -254,9 +255,10 @@ func TestThePullRequestSaysWhoSignedTheVersionAndWhichNewerOnesWereHeldBack(t *t
 	body := w.pulls()[0].Body
 	for _, want := range []string{
 		"### webapp 1.2.4",
-		"- 🔏 verified by digest-list, identity release@acme, issuer https://token.actions.githubusercontent.com, key SHA256:test, transparency log 2025-06-01T09:30:00Z\n",
-		"- ⏸️ Held back: 1.2.6 held by signature: digest-list: no signature for " + w.digests["charts/webapp:1.2.6"] + "\n",
-		"- ⏸️ Held back: 1.2.5 held by age: released 2025-06-01T08:30:00Z (org.opencontainers.image.created), younger than the minimum release age of 72h; eligible from 2025-06-04T08:30:00Z\n",
+		// As the body writes text from outside: inert Markdown (no mentions, no autolinks).
+		"- 🔏 " + markdown.Text("verified by digest-list, identity release@acme, issuer https://token.actions.githubusercontent.com, key SHA256:test, transparency log 2025-06-01T09:30:00Z") + "\n",
+		"- ⏸️ Held back: " + markdown.Text("1.2.6 held by signature: digest-list: no signature for "+w.digests["charts/webapp:1.2.6"]) + "\n",
+		"- ⏸️ Held back: " + markdown.Text("1.2.5 held by age: released 2025-06-01T08:30:00Z (org.opencontainers.image.created), younger than the minimum release age of 72h; eligible from 2025-06-04T08:30:00Z") + "\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the PR body lacks %q:\n%s", want, body)
