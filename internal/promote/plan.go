@@ -274,6 +274,13 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		rules = opts.Config.Rules
 	}
 	matched := make([]bool, len(rules))
+	// The gates a source's rules ask for, unless the caller decides them itself.
+	var gates *trust
+	if opts.Policy == nil && opts.Config != nil {
+		if gates, err = newTrust(opts.Config); err != nil {
+			return nil, err
+		}
+	}
 	for _, src := range found.Sources {
 		if len(onlyCharts) > 0 && !onlyCharts[src.Chart] {
 			continue
@@ -282,7 +289,11 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		for _, m := range policy.Rules {
 			matched[m.Origin.Rule] = matched[m.Origin.Rule] || m.Applies
 		}
-		if c, skip, perr := assess(src, opts.DefaultConstraint, policy, opts.Policy); !plan.record(skip, perr) {
+		policyOf := opts.Policy
+		if gates != nil {
+			policyOf = func(manifest.Source) GatePolicy { return gates.gatePolicy(policy) }
+		}
+		if c, skip, perr := assess(src, opts.DefaultConstraint, policy, policyOf); !plan.record(skip, perr) {
 			byChart[src.Chart] = append(byChart[src.Chart], c)
 		}
 	}
