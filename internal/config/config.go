@@ -1,6 +1,7 @@
 // Package config reads chart-promoter.yaml, the repository config file: rules that set,
 // per chart repository and Application, the policy of the chart sources they match
-// (constraint, ignore, minimum release age, signature verification).
+// (constraint, ignore, minimum release age, signature verification, separate majors),
+// the stages versions are promoted along, and limits on pull requests.
 //
 // A file is validated against the JSON Schema in schema/chart-promoter.schema.json (the
 // one editors use), then checked for what a schema cannot say (globs, durations, regular
@@ -31,6 +32,13 @@ type Config struct {
 	Name string
 	// Rules are the file's rules, in order.
 	Rules []Rule
+	// Stages are the file's stages, in order; an upstream is always listed before the
+	// stages that take from it.
+	Stages []Stage
+	// MaxOpenPullRequests and MaxNewPullRequestsPerRun are the limits as written; nil when
+	// the file leaves them to the defaults (see Limits).
+	MaxOpenPullRequests      *Setting[int]
+	MaxNewPullRequestsPerRun *Setting[int]
 }
 
 // Pos is a place in the config file, 1-based as editors show it.
@@ -63,6 +71,7 @@ type Rule struct {
 	OnMissingTimestamp *Setting[MissingTimestamp]
 	ReleaseTime        *Setting[[]TimeSource]
 	Ignore             *Setting[bool]
+	SeparateMajor      *Setting[bool]
 	// Verify holds the verify: block's fields; nil when the rule has none.
 	Verify *Verify
 }

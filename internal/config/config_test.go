@@ -223,3 +223,73 @@ func TestANilConfigGivesTheDefaults(t *testing.T) {
 		t.Errorf("defaults = %s, %v, required %v; want hold, [tlog created], true", r.OnMissingTimestamp.Value, r.ReleaseTime.Value, r.Verify.Required.Value)
 	}
 }
+
+func TestReadDecodesStagesAndLimits(t *testing.T) {
+	cfg := load(t, filepath.Join("testdata", "full", FileName))
+	if len(cfg.Stages) != 3 {
+		t.Fatalf("%d stages, want 3", len(cfg.Stages))
+	}
+	staging, production, eu := cfg.Stages[0], cfg.Stages[1], cfg.Stages[2]
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"rules[2].separateMajor", *cfg.Rules[2].SeparateMajor, Setting[bool]{true, Pos{36, 5}}},
+		{"stages[0] position", staging.Pos, Pos{38, 5}},
+		{"stages[0] takes from the registry", staging.Upstream(), false},
+		{"stages[0] matches by chart by default", staging.Match, MatchChart},
+		{"stages[0] has no Argo CD gate", staging.ArgoCD == nil, true},
+		{"stages[0].applications[1] is a file glob", staging.Applications[1].Kind, FilePattern},
+		{"stages[1] takes from staging", production.From, "staging"},
+		{"stages[1] soaks a day", production.Soak, 24 * time.Hour},
+		{"stages[1] matches by name", production.Match, MatchName},
+		{"stages[1].argocd", *production.ArgoCD, ArgoCD{Pos: Pos{47, 7}, Server: "https://argocd.staging.example.com", TokenEnv: "ARGOCD_STAGING_TOKEN", RequireHealthy: true, RequireSynced: false}},
+		{"stages[2] takes from production, without a soak", [2]any{eu.From, eu.Soak}, [2]any{"production", time.Duration(0)}},
+		{"limits as written", cfg.Limits(), Limits{MaxOpen: 10, MaxNewPerRun: 3}},
+		{"maxOpenPullRequests position", cfg.MaxOpenPullRequests.Pos, Pos{53, 1}},
+	}
+	for _, c := range checks {
+		if fmt.Sprintf("%#v", c.got) != fmt.Sprintf("%#v", c.want) {
+			t.Errorf("%s = %#v, want %#v", c.what, c.got, c.want)
+		}
+	}
+}
+
+func TestStagesOfAndTheNameMapping(t *testing.T) {
+	cfg := load(t, filepath.Join("testdata", "full", FileName))
+	stagesOf := func(tg Target) []string {
+		var names []string
+		for _, s := range cfg.StagesOf(tg) {
+			names = append(names, s.Name)
+		}
+		return names
+	}
+	cases := []struct {
+		name   string
+		target Target
+		want   []string
+	}{
+		{"an Application name puts a source in its stage", Target{Application: "webapp-staging", File: "apps/web.yaml"}, []string{"staging"}},
+		{"a file path does too", Target{Application: "webapp", File: "apps/production/webapp.yaml"}, []string{"production"}},
+		{"a source in no stage has none", Target{Application: "webapp-dev", File: "apps/dev/webapp.yaml"}, nil},
+		{"a source two stages select is in both, for the planner to report", Target{Application: "webapp-production", File: "apps/production-eu/webapp.yaml"}, []string{"production", "production-eu"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := stagesOf(c.target); !slices.Equal(got, c.want) {
+				t.Errorf("stages = %v, want %v", got, c.want)
+			}
+		})
+	}
+	production := cfg.Stage("production")
+	if name, byFile := production.UpstreamName("webapp-production", "apps/production/webapp.yaml"); name != "webapp-staging" || byFile {
+		t.Errorf("match: name maps webapp-production to %q (by file %v), want webapp-staging", name, byFile)
+	}
+	if name, byFile := production.UpstreamName("webapp", "apps/production/webapp.yaml"); name != "apps/staging/webapp.yaml" || !byFile {
+		t.Errorf("match: name maps the file of webapp to %q (by file %v), want apps/staging/webapp.yaml", name, byFile)
+	}
+	var none *Config
+	if none.StagesOf(Target{Application: "webapp-staging"}) != nil || none.Limits() != (Limits{MaxNewPerRun: DefaultMaxNewPullRequestsPerRun}) {
+		t.Error("a nil config has stages or limits other than the defaults")
+	}
+}

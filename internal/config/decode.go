@@ -27,7 +27,7 @@ type decoder struct {
 }
 
 // The keys of a rule that set something, as opposed to choosing what the rule applies to.
-var ruleSettings = []string{"constraint", "minimumReleaseAge", "onMissingTimestamp", "releaseTime", "ignore", "verify"}
+var ruleSettings = []string{"constraint", "minimumReleaseAge", "onMissingTimestamp", "releaseTime", "ignore", "separateMajor", "verify"}
 
 func (d *decoder) fail(loc []string, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Pos: d.t.posOf(loc), Path: yamlPath(loc), Message: fmt.Sprintf(format, args...)})
@@ -42,18 +42,38 @@ func child(loc []string, tokens ...string) []string {
 	return append(append([]string(nil), loc...), tokens...)
 }
 
-func (d *decoder) decode() []Rule {
+func (d *decoder) decode() *Config {
 	root, _ := d.t.value.(map[string]any)
 	items, _ := root["rules"].([]any)
-	rules := make([]Rule, 0, len(items))
+	cfg := &Config{Rules: make([]Rule, 0, len(items))}
 	for i, item := range items {
 		m, _ := item.(map[string]any)
-		rules = append(rules, d.rule(i, m))
+		cfg.Rules = append(cfg.Rules, d.rule(i, m))
 	}
+	stages, _ := root["stages"].([]any)
+	for i, item := range stages {
+		m, _ := item.(map[string]any)
+		cfg.Stages = append(cfg.Stages, d.stage(i, m, cfg.Stages))
+	}
+	cfg.MaxOpenPullRequests = d.limit(root, "maxOpenPullRequests")
+	cfg.MaxNewPullRequestsPerRun = d.limit(root, "maxNewPullRequestsPerRun")
 	if !d.partial {
-		d.crossCheck(rules)
+		d.crossCheck(cfg.Rules)
 	}
-	return rules
+	return cfg
+}
+
+// limit reads a top-level limit; the schema has checked that it is a whole number, 0 or more.
+func (d *decoder) limit(root map[string]any, key string) *Setting[int] {
+	n, ok := root[key].(int64)
+	if !ok || n < 0 {
+		return nil
+	}
+	if n > 1<<31-1 {
+		d.fail([]string{key}, "%d is more than any repository holds: write 0 for no limit", n)
+		return nil
+	}
+	return &Setting[int]{Value: int(n), Pos: d.keyPos([]string{key})}
 }
 
 func (d *decoder) rule(i int, m map[string]any) Rule {
@@ -116,6 +136,9 @@ func (d *decoder) rule(i int, m map[string]any) Rule {
 	}
 	if b, ok := m["ignore"].(bool); ok {
 		r.Ignore = &Setting[bool]{Value: b, Pos: d.keyPos(child(loc, "ignore"))}
+	}
+	if b, ok := m["separateMajor"].(bool); ok {
+		r.SeparateMajor = &Setting[bool]{Value: b, Pos: d.keyPos(child(loc, "separateMajor"))}
 	}
 	if v, ok := m["verify"].(map[string]any); ok {
 		r.Verify = d.verify(child(loc, "verify"), v)

@@ -147,7 +147,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	// file as a whole, which a schema problem can make misleading.
 	schemaErrs := v.validate(file, t)
 	d := &decoder{file: file, dir: filepath.Dir(file), t: t, partial: len(schemaErrs) > 0}
-	rules := d.decode()
+	cfg := d.decode()
 	// Where both found a problem with one value, the decoder's message is the more precise.
 	decoded := map[string]bool{}
 	for _, e := range d.errs {
@@ -163,5 +163,6 @@ func Parse(file string, data []byte) (*Config, error) {
 		errs.sort()
 		return nil, dedupe(errs)
 	}
-	return &Config{File: file, Name: filepath.ToSlash(file), Rules: rules}, nil
+	cfg.File, cfg.Name = file, filepath.ToSlash(file)
+	return cfg, nil
 }

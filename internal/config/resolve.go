@@ -58,6 +58,9 @@ type Resolved struct {
 	ReleaseTime Field[[]TimeSource]
 	// Ignore leaves the source alone; false by default.
 	Ignore Field[bool]
+	// SeparateMajor gives an update to a new major version its own pull request; false
+	// by default.
+	SeparateMajor Field[bool]
 	// Verify is the merged verify: block.
 	Verify ResolvedVerify
 }
@@ -159,6 +162,7 @@ func (c *Config) For(t Target) Resolved {
 		merge(&res.OnMissingTimestamp, r.OnMissingTimestamp, from)
 		merge(&res.ReleaseTime, r.ReleaseTime, from)
 		merge(&res.Ignore, r.Ignore, from)
+		merge(&res.SeparateMajor, r.SeparateMajor, from)
 		if v := r.Verify; v != nil {
 			merge(&res.Verify.Required, v.Required, from)
 			merge(&res.Verify.SignatureRepository, v.SignatureRepository, from)
@@ -191,7 +195,7 @@ func merge[T any](f *Field[T], s *Setting[T], from func(Pos) *Origin) {
 // dotted), in the order explain shows them.
 var Fields = []string{
 	"constraint", "ignore", "minimumReleaseAge", "onMissingTimestamp", "releaseTime",
-	"verify.required", "verify.signatureRepository", "verify.providers",
+	"separateMajor", "verify.required", "verify.signatureRepository", "verify.providers",
 }
 
 // Layer is one matching rule's setting of a field.
@@ -232,6 +236,8 @@ func (r *Rule) setting(field string) (string, Pos, bool) {
 		return text(r.Ignore, func(b bool) string { return fmt.Sprint(b) })
 	case "minimumReleaseAge":
 		return text(r.MinimumReleaseAge, FormatDuration)
+	case "separateMajor":
+		return text(r.SeparateMajor, func(b bool) string { return fmt.Sprint(b) })
 	case "onMissingTimestamp":
 		return text(r.OnMissingTimestamp, func(m MissingTimestamp) string { return string(m) })
 	case "releaseTime":

@@ -110,11 +110,18 @@ func (v *validator) collect(file string, t *tree, e *jsonschema.ValidationError,
 		got := fmt.Sprint(k.Got)
 		at(fmt.Sprintf("expected %s, not %q%s", quoteList(want), got, didYouMean(got, want)))
 	case *kind.Pattern:
-		if last(loc) == "minimumReleaseAge" {
+		switch {
+		case last(loc) == "minimumReleaseAge" || last(loc) == "soak":
 			at(fmt.Sprintf("expected a duration such as 72h, 90m, 3d or 1d12h, not %q", k.Got))
-			return
+		case last(loc) == "name" && len(loc) == 3 && loc[0] == "stages":
+			at(fmt.Sprintf("a stage name is letters, digits, '.', '_' and '-', starting and ending with a letter or digit (staging, prod-eu), not %q", k.Got))
+		case last(loc) == "tokenEnv":
+			at(fmt.Sprintf("expected the name of an environment variable, such as ARGOCD_TOKEN (without $), not %q", k.Got))
+		default:
+			at(fmt.Sprintf("%q does not match %s", k.Got, k.Want))
 		}
-		at(fmt.Sprintf("%q does not match %s", k.Got, k.Want))
+	case *kind.Minimum:
+		at(fmt.Sprintf("must be %s or more (0: no limit), not %s", k.Want.RatString(), k.Got.RatString()))
 	case *kind.MinItems:
 		at("must not be an empty list: give at least one item, or leave the key out")
 	case *kind.MinLength:
