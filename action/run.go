@@ -136,10 +136,12 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 		a.Infof("removed %s: a temporary file an interrupted chart-promoter run left", f)
 	}
 	for _, p := range res.Proposals {
-		switch p.Action {
-		case promote.Failed, promote.Held:
+		switch {
+		case p.Failure():
 			a.Errorf("%s: %v", p.Branch, p.Err)
-		case promote.Blocked:
+		case p.Action == promote.Held:
+			a.Noticef("%s: %v", p.Branch, p.Err)
+		case p.Action == promote.Blocked:
 			a.Warningf("%v", p.Err)
 		}
 	}

@@ -243,7 +243,7 @@ func writeErrors(b *strings.Builder, res *promote.Result, plan *promote.Plan) {
 		}
 	}
 	for _, p := range res.Proposals {
-		if p.Action == promote.Failed || p.Action == promote.Held {
+		if p.Failure() {
 			items = append(items, inlineCode(p.Branch)+": "+text(p.Err.Error()))
 		}
 	}
@@ -257,7 +257,7 @@ func writeErrors(b *strings.Builder, res *promote.Result, plan *promote.Plan) {
 func failedProposals(res *promote.Result) int {
 	n := 0
 	for _, p := range res.Proposals {
-		if p.Action == promote.Failed || p.Action == promote.Held {
+		if p.Failure() {
 			n++
 		}
 	}

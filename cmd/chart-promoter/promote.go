@@ -129,7 +129,7 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	}
 	printErrors(stderr, res.Plan)
 	for _, p := range res.Proposals {
-		if p.Action == promote.Failed || p.Action == promote.Held {
+		if p.Failure() {
 			fmt.Fprintf(stderr, "error: %s: %v\n", p.Branch, p.Err)
 		}
 	}

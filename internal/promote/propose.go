@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/gitrepo"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
@@ -120,7 +121,21 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	res := &Result{Plan: plan, Proposals: []Proposal{}}
 	alarmed := raiseRepushAlarms(ctx, opts, deps, plan)
 	groups := groupChanges(plan.Changes, opts.GroupBy, opts.BranchPrefix)
-	for _, g := range groups {
+	lim := &limiter{limits: opts.Plan.Config.Limits()}
+	if lim.limits.MaxOpen > 0 && !opts.DryRun {
+		n, err := countOpen(ctx, run.pulls)
+		if err != nil {
+			return nil, fmt.Errorf("maxOpenPullRequests: count the open promotion pull requests: %w", err)
+		}
+		lim.open = n
+	}
+	// When limits may hold groups back, those waiting longest go first.
+	order := groups
+	if lim.limits != (config.Limits{}) {
+		order = oldestFirst(groups, releaseTime)
+	}
+	proposals := make(map[*group]Proposal, len(groups))
+	for _, g := range order {
 		g.display = deps.RepoPath
 		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes}
 		title, terr := texts.title(g)
@@ -140,18 +155,34 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 				}
 			}
 		case opts.DryRun:
+			// A dry run does not ask GitHub: every group counts as a new pull request.
 			p.Action = Planned
+			if err := lim.check(); err != nil {
+				p.Action, p.Err = Held, err
+			} else {
+				lim.add()
+			}
 		case run.held != nil:
 			// The rate limit ran out for an earlier group: stop opening pull requests.
 			p.Action, p.Err = Held, run.held
+		case lim.check() != nil && !run.hasOpen(ctx, g.branch):
+			// Nothing is asked or written for a group the limits hold: a first run over
+			// thousands of outdated Applications costs as much as its limit, not more.
+			p.Action, p.Err = Held, lim.check()
 		default:
 			pr := proposer{opts: opts, deps: deps, plan: plan, group: g, run: run, texts: texts}
 			pr.propose(ctx, &p) // a failure is in p.Err: callers report it, once, as an error
 			if held := (*RateLimitError)(nil); errors.As(p.Err, &held) {
 				run.held = held
 			}
+			if p.Action == Opened {
+				lim.add()
+			}
 		}
-		res.Proposals = append(res.Proposals, p)
+		proposals[g] = p
+	}
+	for _, g := range groups {
+		res.Proposals = append(res.Proposals, proposals[g])
 	}
 	if !opts.DryRun && listErr == nil {
 		supersede(ctx, opts, deps, res, run, alarmed)
@@ -197,7 +228,7 @@ type proposer struct {
 func (pr *proposer) propose(ctx context.Context, p *Proposal) {
 	fail := func(err error) {
 		p.Action, p.Err = Failed, err
-		if errors.As(err, new(*RateLimitError)) {
+		if errors.As(err, new(*RateLimitError)) || errors.As(err, new(*LimitError)) {
 			p.Action = Held
 		}
 	}

@@ -127,8 +127,10 @@ const (
 	Planned PullRequestAction = "planned"
 	// Failed: Git or GitHub failed for this group; the error says how.
 	Failed PullRequestAction = "failed"
-	// Held: GitHub's API rate limit would have run out before this group's pull request
-	// was complete, so nothing was written for it (a *RateLimitError says when to re-run).
+	// Held: nothing was written for this group, because GitHub's API rate limit would have
+	// run out before its pull request was complete (a *RateLimitError says when to re-run:
+	// a failure), or because a limit of the config file was reached (a *LimitError: a
+	// later run opens it).
 	Held PullRequestAction = "held"
 )
 
@@ -224,9 +226,15 @@ func (r *Result) Failed() bool {
 		return true
 	}
 	for _, p := range r.Proposals {
-		if p.Action == Failed || p.Action == Held {
+		if p.Failure() {
 			return true
 		}
 	}
 	return false
+}
+
+// Failure reports whether the group failed: Git or GitHub failed for it, or the rate
+// limit held it back. A group a limit of the config file holds is waiting, not failing.
+func (p Proposal) Failure() bool {
+	return p.Action == Failed || (p.Action == Held && !errors.As(p.Err, new(*LimitError)))
 }

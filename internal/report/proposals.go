@@ -18,12 +18,12 @@ func Proposals(w io.Writer, res *promote.Result, color bool) {
 	fmt.Fprintln(w, p.bold(fmt.Sprintf("Pull requests (%d):", len(res.Proposals))))
 	for _, prop := range res.Proposals {
 		what := string(prop.Action)
-		switch prop.Action {
-		case promote.Failed, promote.Held:
+		switch {
+		case prop.Failure():
 			what = p.red(what)
-		case promote.Blocked:
+		case prop.Action == promote.Blocked, prop.Action == promote.Held:
 			what = p.yellow(what)
-		case promote.Opened, promote.Updated:
+		case prop.Action == promote.Opened, prop.Action == promote.Updated:
 			what = p.green(what)
 		}
 		pr := ""
