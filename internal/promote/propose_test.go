@@ -61,6 +61,8 @@ type gitopsOption func(*gitopsConfig)
 type gitopsConfig struct {
 	gh  []testenv.FakeGitHubOption
 	git []testenv.GitServerOption
+	// files edit the repository's first commit before it is made.
+	files []func(*testing.T, map[string]string)
 }
 
 func withGitHubMiddleware(mw func(http.Handler) http.Handler) gitopsOption {
@@ -109,6 +111,12 @@ func newGitOps(t *testing.T, fixture string, versions map[string][]string, opts 
 	}
 
 	w.files = fixtureFiles(t, filepath.Join("testdata", "propose", fixture), w.reg.Host)
+	for _, edit := range cfg.files {
+		edit(t, w.files)
+	}
+	for name, text := range w.files {
+		w.files[name] = strings.ReplaceAll(text, fixtureHost, w.reg.Host)
+	}
 	w.git.CreateRepo(t, gitopsName, w.files)
 	w.clone = w.git.Clone(t, gitopsName, testenv.CloneDepth(1))
 	if w.registry, err = registry.New(registry.WithRootCAs(w.reg.CertPool)); err != nil {
