@@ -29,12 +29,15 @@ const (
 // marker is the machine-readable record a PR body carries, so a later run can recognise
 // its own PRs and know what each proposes.
 type marker struct {
-	Version     int             `json:"v"`
-	Group       string          `json:"group"`
-	Branch      string          `json:"branch"`
-	Fingerprint string          `json:"fingerprint"`
-	Changes     []markerChange  `json:"changes"`
-	Versions    []markerVersion `json:"versions,omitempty"`
+	Version     int    `json:"v"`
+	Group       string `json:"group"`
+	Branch      string `json:"branch"`
+	Fingerprint string `json:"fingerprint"`
+	// Major marks the pull request of updates to a new major version that separateMajor
+	// keeps apart from the minor ones.
+	Major    bool            `json:"major,omitempty"`
+	Changes  []markerChange  `json:"changes"`
+	Versions []markerVersion `json:"versions,omitempty"`
 }
 
 type markerChange struct {
@@ -59,7 +62,7 @@ type markerVersion struct {
 }
 
 func newMarker(g *group) marker {
-	m := marker{Version: 1, Group: g.key, Branch: g.branch, Fingerprint: g.fingerprint()}
+	m := marker{Version: 1, Group: g.key, Branch: g.branch, Fingerprint: g.fingerprint(), Major: g.major}
 	for _, c := range g.changes {
 		m.Changes = append(m.Changes, markerChange{File: c.File, Path: c.Path, Chart: c.Chart, From: c.From, To: c.To})
 	}
@@ -109,7 +112,11 @@ func parseMarker(body string) (marker, bool) {
 func (g *group) title() string {
 	charts, versions := g.targets()
 	if len(charts) == 1 {
-		return fmt.Sprintf("Promote %s to %s", charts[0], strings.Join(versions[charts[0]], ", "))
+		t := fmt.Sprintf("Promote %s to %s", charts[0], strings.Join(versions[charts[0]], ", "))
+		if g.major {
+			t += " (major)"
+		}
+		return t
 	}
 	parts := make([]string, 0, len(charts))
 	for _, c := range charts {

@@ -16,6 +16,9 @@ type group struct {
 	name    string // readable name for titles and logs
 	branch  string
 	changes []Change
+	// major says the group holds the updates to a new major version that separateMajor
+	// keeps apart.
+	major bool
 	// display turns a file's path in the plan into the one reviewers see in the
 	// repository (the plan may have scanned a subdirectory); nil leaves it as is.
 	display func(string) string
@@ -29,6 +32,14 @@ func (g *group) path(file string) string {
 	return g.display(file)
 }
 
+// The values of Change.Update.
+const (
+	// UpdateMajor is an update to a new major version, on its own branch.
+	UpdateMajor = "major"
+	// UpdateMinor is the newest version of the current major, beside an UpdateMajor.
+	UpdateMinor = "minor"
+)
+
 // DefaultBranchPrefix starts every promotion branch.
 const DefaultBranchPrefix = "chart-promoter/"
 
@@ -41,7 +52,10 @@ const DefaultBranchPrefix = "chart-promoter/"
 //	group-by all:          chart-promoter/all
 //
 // Each grouping has its own namespace, so switching grouping never collides with the
-// refs of another (git cannot hold both "a/b" and "a/b/c").
+// refs of another (git cannot hold both "a/b" and "a/b/c"). An update to a new major
+// version that a rule's separateMajor splits off goes to the same branch under major/
+// (chart-promoter/major/chart/ghcr.io-acme-charts-webapp), so the newest minor or patch
+// and the major can be merged one at a time.
 func groupChanges(changes []Change, by Grouping, prefix string) []*group {
 	if prefix == "" {
 		prefix = DefaultBranchPrefix
@@ -69,9 +83,13 @@ func groupChanges(changes []Change, by Grouping, prefix string) []*group {
 		default:
 			key, name, branch = "chart:"+c.Chart, chartName(c.Chart), prefix+"chart/"+refSafe(strings.ReplaceAll(c.Chart, "/", "-"))
 		}
+		major := c.Update == UpdateMajor
+		if major {
+			key, name, branch = "major:"+key, name+" (major)", prefix+"major/"+strings.TrimPrefix(branch, prefix)
+		}
 		g := byKey[key]
 		if g == nil {
-			g = &group{key: key, name: name, branch: branch}
+			g = &group{key: key, name: name, branch: branch, major: major}
 			byKey[key] = g
 			order = append(order, key)
 		}

@@ -96,6 +96,9 @@ type Plan struct {
 
 	// digests are the SHA-256 of every file with a source, as discovery read it.
 	digests map[string][sha256.Size]byte
+	// revisions are the targetRevisions of the sources planned, by file and YAML path,
+	// as discovery read them: what the base branch runs.
+	revisions map[string]string
 }
 
 // digest returns the SHA-256 of file as the plan read it.
@@ -138,6 +141,11 @@ type Change struct {
 	Held []gate.Hold `json:"held,omitempty"`
 	// Verification is what the source's verify policy established about To (contract).
 	Verification *verify.Result `json:"verification,omitempty"`
+	// Update is set where a rule's separateMajor splits a source's update in two: "major"
+	// for the update to a new major version, proposed on its own branch, and "minor" for
+	// the newest version of the current major beside it. apply and the plan's diff make
+	// the major one; promote proposes both.
+	Update string `json:"update,omitempty"`
 
 	edit manifest.Edit
 	// sourcePath and elementPath place the source's Helm settings for rendering.
@@ -281,10 +289,12 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			return nil, err
 		}
 	}
+	plan.revisions = make(map[string]string, len(found.Sources))
 	for _, src := range found.Sources {
 		if len(onlyCharts) > 0 && !onlyCharts[src.Chart] {
 			continue
 		}
+		plan.revisions[src.File+"\x00"+src.Location.Path] = src.Revision
 		policy := opts.Config.For(configTarget(src))
 		for _, m := range policy.Rules {
 			matched[m.Origin.Rule] = matched[m.Origin.Rule] || m.Applies
@@ -637,3 +647,28 @@ func (p *Plan) SplitSkipped() (skipped, upToDate []Skip) {
 
 // HasErrors reports whether any file or chart failed.
 func (p *Plan) HasErrors() bool { return len(p.Errors) > 0 }
+
+// runsAtLeast reports whether the scanned tree already holds, for every change a pull
+// request's marker records, its version or a newer one, and not the version it started
+// from: the pull request has been overtaken.
+func (p *Plan) runsAtLeast(changes []markerChange) bool {
+	for _, c := range changes {
+		rev, ok := p.revisions[c.File+"\x00"+c.Path]
+		if !ok || rev == c.From || !atLeast(rev, c.To) {
+			return false
+		}
+	}
+	return len(changes) > 0
+}
+
+// revisionsOf lists what the scanned tree holds for a marker's changes ("webapp 2.0.0"),
+// once each.
+func (p *Plan) revisionsOf(changes []markerChange) []string {
+	var out []string
+	for _, c := range changes {
+		if v := chartName(c.Chart) + " " + p.revisions[c.File+"\x00"+c.Path]; !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -282,7 +282,7 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 		switch {
 		case !madeByTool(head, pr.opts.Committer):
 			return true, pr.blocked(ctx, p, head)
-		case commitFingerprint(head.Message) == g.fingerprint():
+		case commitFingerprint(head.Message) == g.fingerprint() && !pr.builtOnOldValues(head):
 			p.Commit = tip.String()
 			return pr.unchanged(ctx, p, base)
 		}
@@ -453,6 +453,33 @@ func sourcesByPath(file string, data []byte) map[sourceKey]manifest.Source {
 		out[sourceKey{s.Location.Path, s.Chart}] = s
 	}
 	return out
+}
+
+// builtOnOldValues reports whether the branch's commit was made on a base where one of
+// the group's values was not what it is now: the same versions are proposed, but the
+// pull request would conflict (the minor update of a separateMajor pair was merged under
+// the major one, say), so the commit is made again on the current base. A parent that
+// cannot be read counts as current: a re-run with nothing new writes nothing.
+func (pr *proposer) builtOnOldValues(head *gitrepo.Commit) bool {
+	if len(head.Parents) == 0 {
+		return false
+	}
+	scanned := map[string]map[sourceKey]manifest.Source{}
+	for _, c := range pr.group.changes {
+		sources, ok := scanned[c.File]
+		if !ok {
+			data, err := pr.deps.Git.ReadFile(head.Parents[0], pr.deps.RepoPath(c.File))
+			if err != nil {
+				return false
+			}
+			sources = sourcesByPath(c.File, data)
+			scanned[c.File] = sources
+		}
+		if s, ok := sources[sourceKey{c.Path, c.Chart}]; ok && s.Revision != c.From {
+			return true
+		}
+	}
+	return false
 }
 
 // unchanged handles a branch that already proposes exactly this group's changes.
@@ -736,7 +763,10 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result,
 			covered[c.File+"\x00"+c.Path] = target{p.Number, c.To}
 		}
 	}
-	if len(covered) == 0 || !mayHaveOthers(ctx, deps, opts, run, ours) {
+	// Pull requests the base branch has overtaken (it already runs each of their versions,
+	// or newer, as when the major update of a separateMajor pair was merged under the
+	// minor one) are closed too: merging one now would conflict, or move a version back.
+	if (len(covered) == 0 && len(res.Plan.revisions) == 0) || !mayHaveOthers(ctx, deps, opts, run, ours) {
 		return
 	}
 	open, err := run.pulls.list(ctx)
@@ -763,15 +793,22 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result,
 			}
 			by = t.number
 		}
+		overtaken := by == 0 && res.Plan.runsAtLeast(m.Changes)
+		if by == 0 && !overtaken {
+			continue
+		}
 		tip, owned := toolOwnsBranch(ctx, deps, old.Head, opts.Committer)
-		if by == 0 || !owned {
+		if !owned {
 			continue
 		}
 		if err := checkBudget(deps.GitHub, 2); err != nil {
-			deps.Log.Warningf("PR #%d is superseded by #%d but is left open: %v", old.Number, by, err)
+			deps.Log.Warningf("PR #%d is superseded but is left open: %v", old.Number, err)
 			return // a comment without the close would say something untrue
 		}
 		comment := fmt.Sprintf("Superseded by #%d, which proposes newer versions of the same changes. Closed by chart-promoter.", by)
+		if overtaken {
+			comment = fmt.Sprintf("%s already runs these versions or newer (%s), so this pull request has nothing left to propose. Closed by chart-promoter.", opts.Base, strings.Join(res.Plan.revisionsOf(m.Changes), ", "))
+		}
 		if err := deps.GitHub.Comment(ctx, opts.Owner, opts.Repo, old.Number, comment); err != nil {
 			deps.Log.Warningf("could not comment on superseded PR #%d: %v", old.Number, err)
 			continue
@@ -780,12 +817,17 @@ func supersede(ctx context.Context, opts ProposeOptions, deps Deps, res *Result,
 			deps.Log.Warningf("could not close superseded PR #%d: %v", old.Number, err)
 			continue
 		}
-		for i := range res.Proposals {
-			if res.Proposals[i].Number == by {
-				res.Proposals[i].Superseded = append(res.Proposals[i].Superseded, old.Number)
+		if overtaken {
+			res.Closed = append(res.Closed, old.Number)
+			deps.Log.Infof("closed PR #%d: %s already runs its versions", old.Number, opts.Base)
+		} else {
+			for i := range res.Proposals {
+				if res.Proposals[i].Number == by {
+					res.Proposals[i].Superseded = append(res.Proposals[i].Superseded, old.Number)
+				}
 			}
+			deps.Log.Infof("closed PR #%d, superseded by #%d", old.Number, by)
 		}
-		deps.Log.Infof("closed PR #%d, superseded by #%d", old.Number, by)
 		if !opts.KeepBranches {
 			if err := deps.Git.DeleteBranch(ctx, old.Head, tip); err != nil {
 				deps.Log.Warningf("could not delete %s, the branch of superseded PR #%d: %v", old.Head, old.Number, err)

@@ -208,6 +208,9 @@ type Result struct {
 	Plan *Plan `json:"-"`
 	// Proposals are the groups, in a stable order.
 	Proposals []Proposal `json:"proposals"`
+	// Closed are the open promotion pull requests this run closed because the base branch
+	// already runs their versions, or newer.
+	Closed []int `json:"closed,omitempty"`
 }
 
 // Changed reports whether the run opened or updated any pull request.
