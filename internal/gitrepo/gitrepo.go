@@ -119,6 +119,19 @@ func (r *Repo) Head() (plumbing.Hash, error) {
 	return ref.Hash(), nil
 }
 
+// HeadBranch returns the branch checked out, "" on a detached HEAD (as actions/checkout
+// leaves a pull request's merge commit).
+func (r *Repo) HeadBranch() (string, error) {
+	ref, err := r.repo.Head()
+	if err != nil {
+		return "", fmt.Errorf("resolve HEAD of %s: %w", r.root, err)
+	}
+	if !ref.Name().IsBranch() {
+		return "", nil
+	}
+	return ref.Name().Short(), nil
+}
+
 // RemoteURL returns the remote's URL with any user name and password removed, safe to print.
 func (r *Repo) RemoteURL() (string, error) {
 	u, err := r.rawURL()

@@ -21,7 +21,9 @@ const applyWorkers = 8
 func (p *Plan) Apply() (written []string, failed []Error) {
 	edits := map[string][]manifest.Edit{}
 	for _, c := range p.Changes {
-		edits[c.File] = append(edits[c.File], c.edit)
+		if c.edits() {
+			edits[c.File] = append(edits[c.File], c.edit)
+		}
 	}
 	type outcome struct {
 		changed bool

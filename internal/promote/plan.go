@@ -68,8 +68,10 @@ type Options struct {
 	// and a tag that now holds another digest is an error for its chart (the re-push
 	// alarm). Propose fills it from the open pull requests; nil knows of none.
 	Known map[gate.TagRef][]gate.Known
-	// Now is the age gate's clock; nil means time.Now.
+	// Now is the age gate's clock and the stages' soak clock; nil means time.Now.
 	Now func() time.Time
+	// Stages say where the soak clock of the config's stages reads the history.
+	Stages StageOptions
 }
 
 // DefaultConcurrency is how many registry repositories are read at once by default.
@@ -141,6 +143,13 @@ type Change struct {
 	Held []gate.Hold `json:"held,omitempty"`
 	// Verification is what the source's verify policy established about To (contract).
 	Verification *verify.Result `json:"verification,omitempty"`
+	// Stage is the downstream stage whose version the change takes, "" for a source in no
+	// stage or in one that takes from the registry (contract).
+	Stage string `json:"stage,omitempty"`
+	// Upstream is the upstream source the stage's version comes from, the one whose run
+	// of it began last (contract); Upstreams lists every one when there are several.
+	Upstream  *Upstream  `json:"upstream,omitempty"`
+	Upstreams []Upstream `json:"upstreams,omitempty"`
 	// Update is set where a rule's separateMajor splits a source's update in two: "major"
 	// for the update to a new major version, proposed on its own branch, and "minor" for
 	// the newest version of the current major beside it. apply and the plan's diff make
@@ -165,8 +174,11 @@ type Skip struct {
 	// UpToDate marks a source already at the newest version its policy allows: nothing to
 	// do, as opposed to something passed over.
 	UpToDate bool `json:"upToDate,omitempty"`
-	// Held are the versions newer than the source's that the gates passed over (contract).
+	// Held are the versions newer than the source's that the gates passed over (contract),
+	// and those a downstream stage waits for (gates soak and argocd).
 	Held []gate.Hold `json:"held,omitempty"`
+	// Stage is the downstream stage of the source, "" outside one.
+	Stage string `json:"stage,omitempty"`
 }
 
 // Error is a failure of one file or one chart; the rest of the run goes on. It is an
@@ -220,8 +232,16 @@ type candidate struct {
 	rules config.Resolved
 	// policy is the source's gate policy, nil when it gates on nothing but "is it a chart".
 	policy *GatePolicy
-	// group names the sources of one chart that get one answer: one constraint, one policy.
+	// group names the sources of one chart that get one answer: one constraint, one
+	// policy, one stage version, one major.
 	group string
+	// only, for a source in a downstream stage, is the one version it may take; stage is
+	// the stage's decision.
+	only  *version.Version
+	stage *stageDecision
+	// withinMajor restricts the candidate to its current major version: the minor half
+	// of an update separateMajor splits.
+	withinMajor bool
 }
 
 // Make builds the plan: it reads the manifests, resolves every chart once and previews
@@ -307,6 +327,34 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			byChart[src.Chart] = append(byChart[src.Chart], c)
 		}
 	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	// Stages decide, from Git, the one version each downstream source may take; the
+	// registry is then asked about that version only.
+	stages, stagesErr := opts.stages(found.Sources, now)
+	for chart, cands := range byChart {
+		kept := cands[:0]
+		for _, c := range cands {
+			c, skip, perr := stageCandidate(ctx, stages, stagesErr, c)
+			if plan.record(skip, perr) {
+				continue
+			}
+			kept = append(kept, c)
+			if c.stage == nil && c.rules.SeparateMajor.Value {
+				minor := c
+				minor.withinMajor = true
+				minor.group += fmt.Sprintf("\x00major %d", c.current.SemVer.Major())
+				kept = append(kept, minor)
+			}
+		}
+		if len(kept) == 0 {
+			delete(byChart, chart)
+			continue
+		}
+		byChart[chart] = kept
+	}
 	if len(onlyCharts) == 0 {
 		// Only a scan of every chart sees every source a rule could be meant for.
 		for i, used := range matched {
@@ -318,10 +366,6 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
 	resolved := resolveAll(ctx, opts.Registry, byChart, resolveOptions{concurrency: opts.Concurrency, known: knownByChart(opts.Known), now: now})
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -331,6 +375,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			plan.Warnings = append(plan.Warnings, Warning{Message: msg})
 		}
 	}
+	minors := map[string]Change{}
 	for _, chart := range slices.Sorted(maps.Keys(byChart)) {
 		r := resolved[chart]
 		if r.err != nil {
@@ -338,11 +383,24 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			continue
 		}
 		for _, c := range byChart[chart] {
-			if change, skip, perr := decide(c, r); !plan.record(skip, perr) {
-				plan.Changes = append(plan.Changes, *change)
+			switch {
+			case c.withinMajor:
+				// Only a change counts: the whole update's candidate reports the rest.
+				if change, _, _ := decide(c, r); change != nil {
+					minors[c.src.File+"\x00"+c.src.Location.Path] = *change
+				}
+			case c.stage != nil:
+				if change, skip, perr := decideStaged(c, r); !plan.record(skip, perr) {
+					plan.Changes = append(plan.Changes, *change)
+				}
+			default:
+				if change, skip, perr := decide(c, r); !plan.record(skip, perr) {
+					plan.Changes = append(plan.Changes, *change)
+				}
 			}
 		}
 	}
+	plan.Changes = splitMajors(plan.Changes, minors)
 	plan.digests = found.Files
 	plan.dropConflicts()
 	plan.preview(found.Files)
@@ -524,6 +582,9 @@ func (p *Plan) dropConflicts() {
 	}
 	targets := map[key]map[string]bool{}
 	for _, c := range p.Changes {
+		if !c.edits() {
+			continue // the minor half of a split update shares its value with the major
+		}
 		k := key{c.File, c.edit.Location.Offset}
 		if targets[k] == nil {
 			targets[k] = map[string]bool{}
@@ -578,7 +639,9 @@ func (p *Plan) preview(digests map[string][sha256.Size]byte) {
 		}
 		edits := make([]manifest.Edit, 0, len(idx))
 		for _, i := range idx {
-			edits = append(edits, p.Changes[i].edit)
+			if p.Changes[i].edits() {
+				edits = append(edits, p.Changes[i].edit)
+			}
 		}
 		// Splice, not Rewrite: the parse that proves an edit is left to Apply, so that a plan
 		// of a whole fleet costs one parse per file.
@@ -672,3 +735,38 @@ func (p *Plan) revisionsOf(changes []markerChange) []string {
 	}
 	return out
 }
+
+// splitMajors marks, under separateMajor, a change to a new major version as the major
+// update and adds beside it the newest version of the current major (minors, by file and
+// YAML path), as the minor update. A change within the current major stays as it is: the
+// minor candidate found the same version.
+func splitMajors(changes []Change, minors map[string]Change) []Change {
+	if len(minors) == 0 {
+		return changes
+	}
+	out := changes
+	for i := range changes {
+		c := &changes[i]
+		minor, ok := minors[c.File+"\x00"+c.Path]
+		if !ok || !newMajor(c.From, c.To) {
+			continue
+		}
+		c.Update = UpdateMajor
+		if minor.To != c.To && !newMajor(minor.From, minor.To) {
+			minor.Update = UpdateMinor
+			out = append(out, minor)
+		}
+	}
+	return out
+}
+
+// newMajor reports whether to is of a higher major version than from.
+func newMajor(from, to string) bool {
+	f, err1 := version.ParseRevision(from)
+	t, err2 := version.ParseRevision(to)
+	return err1 == nil && err2 == nil && t.SemVer.Major() > f.SemVer.Major()
+}
+
+// edits reports whether the plan's diff and apply make the change: every change but the
+// minor half of an update separateMajor splits, which only a pull request proposes.
+func (c Change) edits() bool { return c.Update != UpdateMinor }

@@ -18,6 +18,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/stage"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
@@ -109,6 +110,16 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 			listErr = fmt.Errorf("not proposed: the open pull requests, whose proposed digests each run checks, could not be listed: %w", err)
 		}
 		opts.Plan.Known = mergeKnown(opts.Plan.Known, KnownVersions(open))
+	}
+	if st := &opts.Plan.Stages; st.Git == nil {
+		// The soak clock reads the checkout the run pushes from, deepened along the base
+		// branch with the same credentials.
+		if g, ok := deps.Git.(stage.Git); ok {
+			st.Git, st.RepoPath = g, deps.RepoPath
+			if st.BaseBranch == "" {
+				st.BaseBranch = opts.Base
+			}
+		}
 	}
 	plan, err := Make(ctx, opts.Plan)
 	if err != nil && listErr != nil && ctx.Err() != nil {

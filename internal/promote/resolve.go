@@ -127,12 +127,21 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 		constraint *version.Constraint
 		policy     *GatePolicy
 		oldest     version.Version // the lowest current version in the group
+		// only is the stage's version, the one the group may take; major, when set, the
+		// major version the group stays within.
+		only  *version.Version
+		major *uint64
 	}
 	groups := map[string]*group{}
 	for _, c := range cands {
 		g := groups[c.group]
 		if g == nil {
-			groups[c.group] = &group{constraint: c.constraint, policy: c.policy, oldest: c.current}
+			g := &group{constraint: c.constraint, policy: c.policy, oldest: c.current, only: c.only}
+			if c.withinMajor {
+				m := c.current.SemVer.Major()
+				g.major = &m
+			}
+			groups[c.group] = g
 			continue
 		}
 		if version.Compare(c.current.SemVer, g.oldest.SemVer) < 0 {
@@ -142,7 +151,15 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 
 	r := &resolution{tagCount: len(tags), ignored: len(ignored), answers: make(map[string]answer, len(groups))}
 	for key, g := range groups {
-		allows := func(v version.Version) bool { return memo.Allows(g.constraint, v) }
+		allows := func(v version.Version) bool {
+			switch {
+			case g.only != nil && version.Compare(v.SemVer, g.only.SemVer) != 0:
+				return false
+			case g.major != nil && v.SemVer.Major() != *g.major:
+				return false
+			}
+			return memo.Allows(g.constraint, v)
+		}
 		// The floor is the group's oldest current version: nobody in the group moves to a
 		// version at or below it, so the walk stops there without reading it.
 		out, err := gate.Walk(ctx, repo, g.policy.chain(reg, o.now), versions, allows, g.oldest.SemVer)
