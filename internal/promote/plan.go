@@ -335,7 +335,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	// registry is then asked about that version only.
 	stages, stagesErr := opts.stages(found.Sources, now)
 	for chart, cands := range byChart {
-		kept := cands[:0]
+		kept := make([]candidate, 0, len(cands))
 		for _, c := range cands {
 			c, skip, perr := stageCandidate(ctx, stages, stagesErr, c)
 			if plan.record(skip, perr) {
@@ -375,7 +375,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			plan.Warnings = append(plan.Warnings, Warning{Message: msg})
 		}
 	}
-	minors := map[string]Change{}
+	minors := map[string]*Change{} // the sources under separateMajor, and their minor update
 	for _, chart := range slices.Sorted(maps.Keys(byChart)) {
 		r := resolved[chart]
 		if r.err != nil {
@@ -386,9 +386,8 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 			switch {
 			case c.withinMajor:
 				// Only a change counts: the whole update's candidate reports the rest.
-				if change, _, _ := decide(c, r); change != nil {
-					minors[c.src.File+"\x00"+c.src.Location.Path] = *change
-				}
+				change, _, _ := decide(c, r)
+				minors[c.src.File+"\x00"+c.src.Location.Path] = change
 			case c.stage != nil:
 				if change, skip, perr := decideStaged(c, r); !plan.record(skip, perr) {
 					plan.Changes = append(plan.Changes, *change)
@@ -738,13 +737,13 @@ func (p *Plan) revisionsOf(changes []markerChange) []string {
 
 // splitMajors marks, under separateMajor, a change to a new major version as the major
 // update and adds beside it the newest version of the current major (minors, by file and
-// YAML path), as the minor update. A change within the current major stays as it is: the
-// minor candidate found the same version.
-func splitMajors(changes []Change, minors map[string]Change) []Change {
+// YAML path; nil when there is none), as the minor update. A change within the current
+// major stays as it is: the minor candidate found the same version.
+func splitMajors(changes []Change, minors map[string]*Change) []Change {
 	if len(minors) == 0 {
 		return changes
 	}
-	out := changes
+	var added []Change
 	for i := range changes {
 		c := &changes[i]
 		minor, ok := minors[c.File+"\x00"+c.Path]
@@ -752,12 +751,13 @@ func splitMajors(changes []Change, minors map[string]Change) []Change {
 			continue
 		}
 		c.Update = UpdateMajor
-		if minor.To != c.To && !newMajor(minor.From, minor.To) {
-			minor.Update = UpdateMinor
-			out = append(out, minor)
+		if minor != nil && minor.To != c.To && !newMajor(minor.From, minor.To) {
+			m := *minor
+			m.Update = UpdateMinor
+			added = append(added, m)
 		}
 	}
-	return out
+	return append(changes, added...)
 }
 
 // newMajor reports whether to is of a higher major version than from.
