@@ -37,6 +37,9 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 		return ExitUsage
 	}
 	cfg, ok := loadConfig(a, in)
+	if ok {
+		maskStageTokens(a, cfg)
+	}
 	if !ok {
 		return ExitUsage
 	}
@@ -98,6 +101,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	opts := in.ProposeOptions(trig)
 	opts.Plan.Registry = reg
 	opts.Plan.Config = cfg
+	opts.Plan.Stages.Getenv = a.Getenv
 	var deps promote.Deps
 	var releases render.Releases // release notes links need the GitHub API
 	if !in.DryRun {
@@ -146,6 +150,22 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 		}
 	}
 	return finish(res)
+}
+
+// maskStageTokens masks the Argo CD tokens the config's stages read, before anything
+// could print one.
+func maskStageTokens(a *githubactions.Action, cfg *config.Config) {
+	if cfg == nil {
+		return
+	}
+	for _, s := range cfg.Stages {
+		if s.ArgoCD == nil {
+			continue
+		}
+		if token := a.Getenv(s.ArgoCD.TokenEnv); token != "" {
+			a.AddMask(token)
+		}
+	}
 }
 
 // loadConfig reads the repository config file. Each of its problems becomes an error

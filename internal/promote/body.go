@@ -218,6 +218,12 @@ func (g *group) body() string {
 			fmt.Fprintf(&b, "\n</details>\n")
 		}
 	}
+	if len(g.waiting) > 0 {
+		fmt.Fprintf(&b, "\n### Later stages\n\n")
+		for _, w := range g.waiting {
+			fmt.Fprintf(&b, "- ⏳ %s\n", text(w, 500))
+		}
+	}
 	footer := "\n---\nOpened by chart-promoter. It updates this pull request when a newer version is allowed; push a commit of your own to this branch and it will leave the branch alone.\n"
 	m := newMarker(g).encode()
 	b.WriteString(RenderMarkdown(g.changes, maxBodyBytes-b.Len()-len(footer)-len(m)-64, renderPointer))

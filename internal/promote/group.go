@@ -19,6 +19,9 @@ type group struct {
 	// major says the group holds the updates to a new major version that separateMajor
 	// keeps apart.
 	major bool
+	// waiting are the versions later stages wait for of the group's Applications, as
+	// the pull request says them ("production gets 1.4.2 at …").
+	waiting []string
 	// display turns a file's path in the plan into the one reviewers see in the
 	// repository (the plan may have scanned a subdirectory); nil leaves it as is.
 	display func(string) string

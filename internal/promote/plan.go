@@ -101,6 +101,8 @@ type Plan struct {
 	// revisions are the targetRevisions of the sources planned, by file and YAML path,
 	// as discovery read them: what the base branch runs.
 	revisions map[string]string
+	// waiting are the versions downstream stages wait for.
+	waiting []waiting
 }
 
 // digest returns the SHA-256 of file as the plan read it.
@@ -337,7 +339,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	for chart, cands := range byChart {
 		kept := make([]candidate, 0, len(cands))
 		for _, c := range cands {
-			c, skip, perr := stageCandidate(ctx, stages, stagesErr, c)
+			c, skip, perr := plan.stageCandidate(ctx, stages, stagesErr, c)
 			if plan.record(skip, perr) {
 				continue
 			}

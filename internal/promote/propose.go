@@ -148,6 +148,7 @@ func Propose(ctx context.Context, opts ProposeOptions, deps Deps) (*Result, erro
 	proposals := make(map[*group]Proposal, len(groups))
 	for _, g := range order {
 		g.display = deps.RepoPath
+		g.waiting = plan.waitingOn(g.changes)
 		p := Proposal{Group: g.name, Branch: g.branch, Changes: g.changes}
 		title, terr := texts.title(g)
 		body, berr := texts.body(g)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,8 +53,8 @@ type stageDecision struct {
 }
 
 // stages returns the planner of the config's stages over the discovered sources, or nil
-// when no stage takes from another. An error says why the history cannot be read; every
-// downstream source fails with it.
+// when the config has none. An error says why the history cannot be read: every source
+// of a downstream stage fails with it (the planner still says which those are).
 func (o Options) stages(sources []manifest.Source, now func() time.Time) (*stage.Planner, error) {
 	downstream := false
 	if o.Config != nil {
@@ -75,19 +76,19 @@ func (o Options) stages(sources []manifest.Source, now func() time.Time) (*stage
 	if sopts.Git == nil || sopts.Base.IsZero() || sopts.RepoPath == nil {
 		repo, err := gitrepo.Open(o.Dir)
 		if err != nil {
-			return nil, fmt.Errorf("stages read the base branch's history, and %s is not in a Git checkout: %w", o.Dir, err)
+			return stage.NewPlanner(sopts, sources), fmt.Errorf("stages read the base branch's history, and %s is not in a Git checkout: %w", o.Dir, err)
 		}
 		if sopts.Git == nil {
 			sopts.Git = repo
 			if sopts.Branch == "" {
 				if sopts.Branch, err = repo.HeadBranch(); err != nil {
-					return nil, err
+					return stage.NewPlanner(sopts, sources), err
 				}
 			}
 		}
 		if sopts.Base.IsZero() {
 			if sopts.Base, err = repo.Head(); err != nil {
-				return nil, err
+				return stage.NewPlanner(sopts, sources), err
 			}
 		}
 		if sopts.RepoPath == nil {
@@ -100,15 +101,15 @@ func (o Options) stages(sources []manifest.Source, now func() time.Time) (*stage
 // stage decides the candidate of a source in a downstream stage: the one version it may
 // take (c.only), or a skip or an error that says why there is none. A source in no stage,
 // or in a stage that takes from the registry, is returned as it is.
-func stageCandidate(ctx context.Context, p *stage.Planner, perr error, c candidate) (candidate, *Skip, *Error) {
+func (p *Plan) stageCandidate(ctx context.Context, sp *stage.Planner, perr error, c candidate) (candidate, *Skip, *Error) {
 	src := c.src
 	fail := func(err error) (candidate, *Skip, *Error) {
 		return c, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: err.Error()}
 	}
-	if p == nil && perr == nil {
+	if sp == nil {
 		return c, nil, nil
 	}
-	s, err := p.StageOf(src)
+	s, err := sp.StageOf(src)
 	switch {
 	case err != nil:
 		return fail(err)
@@ -117,11 +118,12 @@ func stageCandidate(ctx context.Context, p *stage.Planner, perr error, c candida
 	case perr != nil:
 		return fail(perr)
 	}
-	res, err := p.Decide(ctx, s, src, c.current)
+	res, err := sp.Decide(ctx, s, src, c.current)
 	if err != nil {
 		return fail(err)
 	}
 	d := &stageDecision{Result: res}
+	p.noteWaiting(src, d)
 	if res.Version == nil {
 		held := d.holds(src)
 		reason := res.Reason
@@ -133,6 +135,55 @@ func stageCandidate(ctx context.Context, p *stage.Planner, perr error, c candida
 	c.stage, c.only = d, res.Version
 	c.group += "\x00only " + res.Version.SemVer.String()
 	return c, nil, nil
+}
+
+// waiting is a version a downstream source waits for, as the pull requests of its
+// upstreams tell reviewers: "production gets 1.4.2 at 2026-12-03T10:00:00Z".
+type waiting struct {
+	// Stage and Application are the downstream; Upstreams the Applications it follows.
+	Stage, Application string
+	Upstreams          []string
+	Held               stage.Held
+}
+
+// String says when the downstream gets the version.
+func (w waiting) String() string {
+	v := w.Held.Version.Tag
+	switch {
+	case w.Held.Gate != "soak":
+		return fmt.Sprintf("%s (%s) waits for %s: %s", w.Stage, w.Application, v, w.Held.Reason)
+	case w.Held.Until != nil:
+		return fmt.Sprintf("%s gets %s at %s (%s)", w.Stage, v, w.Held.Until.UTC().Format(time.RFC3339), w.Application)
+	}
+	return fmt.Sprintf("%s gets %s once every upstream has run it for the soak time (%s)", w.Stage, v, w.Application)
+}
+
+// noteWaiting records what the decision for src waits for.
+func (p *Plan) noteWaiting(src manifest.Source, d *stageDecision) {
+	for _, h := range d.Held {
+		p.waiting = append(p.waiting, waiting{Stage: d.Stage.Name, Application: src.Application, Upstreams: d.From, Held: h})
+	}
+}
+
+// waitingOn returns what downstream sources wait for of the Applications changes move:
+// the lines a pull request of their upstream shows, once each.
+func (p *Plan) waitingOn(changes []Change) []string {
+	apps := map[string]bool{}
+	for _, c := range changes {
+		apps[c.Application] = true
+	}
+	var out []string
+	for _, w := range p.waiting {
+		for _, u := range w.Upstreams {
+			if apps[u] {
+				if line := w.String(); !slices.Contains(out, line) {
+					out = append(out, line)
+				}
+				break
+			}
+		}
+	}
+	return out
 }
 
 // holds are the decision's held versions as the gates' held lists spell them, in the

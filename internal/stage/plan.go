@@ -165,6 +165,8 @@ type Result struct {
 	Upstreams []UpstreamRun
 	// Held are the newer versions the upstreams run that the source waits for.
 	Held []Held
+	// From are the upstream Applications the source follows.
+	From []string
 	// Reason says why there is no Version.
 	Reason string
 }
@@ -180,6 +182,9 @@ func (p *Planner) Decide(ctx context.Context, s *config.Stage, src manifest.Sour
 	}
 	histories := make([]Upstream, 0, len(ups))
 	var unhealthy []Held
+	for _, u := range ups {
+		res.From = append(res.From, u.Application)
+	}
 	for _, u := range ups {
 		runs, err := p.readRuns(ctx, u, current)
 		if err != nil {
