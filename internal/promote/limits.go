@@ -106,6 +106,15 @@ func (r *runState) hasOpen(ctx context.Context, branch string) bool {
 	return err != nil || open != nil
 }
 
-// releaseTime is when the version a change proposes was released, as far as the plan
-// knows; zero when unknown.
-func releaseTime(Change) time.Time { return time.Time{} }
+// releaseTime is when the version a change proposes was pushed, from its manifest's
+// org.opencontainers.image.created annotation (helm push writes it); zero when unknown.
+func releaseTime(c Change) time.Time {
+	if c.recorded == nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, c.recorded.created)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
