@@ -36,8 +36,8 @@ func TestReadmeConfigExamplesAreValid(t *testing.T) {
 			t.Errorf("README config example %d does not load:\n%v\n%s", i+1, err, ex)
 			continue
 		}
-		if len(cfg.Rules) == 0 {
-			t.Errorf("README config example %d has no rules:\n%s", i+1, ex)
+		if len(cfg.Rules) == 0 && len(cfg.Stages) == 0 {
+			t.Errorf("README config example %d has neither rules nor stages:\n%s", i+1, ex)
 		}
 	}
 }
