@@ -320,3 +320,30 @@ func TestANotReadyDownstreamIsSkippedWithItsHeldVersion(t *testing.T) {
 		t.Fatalf("skip = %+v, want production holding 1.4.0 by soak with a date", sk)
 	}
 }
+
+func TestStagesOutsideAGitCheckoutFailTheDownstreamSourcesOnly(t *testing.T) {
+	t.Parallel()
+	s := newStaged(t, []string{"1.3.0", "1.4.0"}, "")
+	s.set(3*day, "webapp-staging", "1.4.0", "webapp-production", "1.3.0", "webapp-dev", "1.3.0")
+	dir := s.git.Clone(t, "fleet")
+	if err := os.RemoveAll(filepath.Join(dir, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := promote.Make(t.Context(), promote.Options{Dir: dir, Config: cfg, Registry: s.registry, Now: func() time.Time { return stagesNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomeOf(t, plan, "webapp-production"); !strings.Contains(got, "error: stages read the base branch's history") {
+		t.Errorf("production: %s, want an error that says the history is needed", got)
+	}
+	if got := outcomeOf(t, plan, "webapp-dev"); got != "1.3.0 → 1.4.0" {
+		t.Errorf("a source in no stage: %s, want 1.3.0 → 1.4.0 as without stages", got)
+	}
+	if got := outcomeOf(t, plan, "webapp-staging"); !strings.HasPrefix(got, "up to date") {
+		t.Errorf("staging: %s, want up to date", got)
+	}
+}
