@@ -8,8 +8,9 @@ import (
 )
 
 // Connect opens the Git checkout that holds dir and a GitHub API client, authenticated
-// with token, and returns them as the Deps of Propose (without a Logger). Options tune the
-// GitHub client (its request timeout, say).
+// with token, and returns them as the Deps of Propose (without a Logger), which binds the
+// client to the repository its options name. Options tune the GitHub client (its request
+// timeout, say).
 func Connect(dir, token, apiURL, userAgent string, opts ...github.Option) (Deps, *github.Client, error) {
 	if token == "" {
 		return Deps{}, nil, fmt.Errorf("no GitHub token: set GITHUB_TOKEN (contents: write and pull-requests: write)")
@@ -22,5 +23,5 @@ func Connect(dir, token, apiURL, userAgent string, opts ...github.Option) (Deps,
 	if err != nil {
 		return Deps{}, nil, err
 	}
-	return Deps{Git: repo, GitHub: gh, RepoPath: repo.RelToRoot}, gh, nil
+	return Deps{Git: repo, client: gh, RepoPath: repo.RelToRoot}, gh, nil
 }

@@ -40,7 +40,7 @@ func raiseRepushAlarms(ctx context.Context, opts ProposeOptions, deps Deps, plan
 			deps.Log.Warningf("PR #%d proposes a tag that was pushed again, and is not told so in this run: %v", n, err)
 			continue // a later run, which finds no comment yet, makes it
 		}
-		comments, err := deps.GitHub.ListComments(ctx, opts.Owner, opts.Repo, n)
+		comments, err := deps.GitHub.ListComments(ctx, n)
 		if err != nil {
 			deps.Log.Warningf("could not read the comments of PR #%d to warn of a re-pushed tag: %v", n, err)
 			continue
@@ -57,7 +57,7 @@ func raiseRepushAlarms(ctx context.Context, opts ProposeOptions, deps Deps, plan
 			if said {
 				continue
 			}
-			if err := deps.GitHub.Comment(ctx, opts.Owner, opts.Repo, n, repushedComment(e.Chart, e.Repushed, marker)); err != nil {
+			if err := deps.GitHub.Comment(ctx, n, repushedComment(e.Chart, e.Repushed, marker)); err != nil {
 				deps.Log.Warningf("could not warn PR #%d of the re-pushed tag %s:%s: %v", n, e.Chart, e.Repushed.Tag, err)
 				continue
 			}

@@ -1,0 +1,95 @@
+package promote
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
+)
+
+// files computes each changed file's new content on top of the base tip. When the base
+// still holds the bytes the plan read, the planned edit is used; when the base moved
+// under the run, the file is read again at the base and the edit is made there (a
+// rebase), or the group fails cleanly. Every edit is proven by Rewrite's re-parse.
+func (pr *proposer) files(base plumbing.Hash) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	byFile := map[string][]Change{}
+	var order []string
+	for _, c := range pr.group.changes {
+		if byFile[c.File] == nil {
+			order = append(order, c.File)
+		}
+		byFile[c.File] = append(byFile[c.File], c)
+	}
+	for _, file := range order {
+		repoPath := pr.deps.RepoPath(file)
+		current, err := pr.deps.Git.ReadFile(base, repoPath)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s is not on %s: commit it, or plan against the base branch", file, pr.opts.Base)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", file, pr.opts.Base, err)
+		}
+		edits, err := rebaseEdits(file, current, byFile[file], pr.plan.digest(file))
+		if err != nil {
+			return nil, err
+		}
+		if len(edits) == 0 {
+			continue
+		}
+		after, err := manifest.Rewrite(current, edits)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		out[repoPath] = after
+	}
+	return out, nil
+}
+
+// rebaseEdits returns the edits for one file as it stands at the base. If the base holds
+// the bytes the plan read, they are the planned edits. Otherwise the file is scanned again
+// and each change's value is found by its YAML path and chart: still at the old version,
+// it is edited; already at the new one, it is dropped; anything else fails, because the
+// tool will not guess what a human meant.
+func rebaseEdits(file string, current []byte, changes []Change, planned [sha256.Size]byte) ([]manifest.Edit, error) {
+	edits := make([]manifest.Edit, 0, len(changes))
+	if sha256.Sum256(current) == planned {
+		for _, c := range changes {
+			edits = append(edits, c.edit)
+		}
+		return edits, nil
+	}
+	byPath := sourcesByPath(file, current)
+	for _, c := range changes {
+		s, ok := byPath[sourceKey{c.Path, c.Chart}]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%s changed on the base branch during the run and %s of %s is gone; re-run to plan again", file, c.Path, c.Chart)
+		case s.Revision == c.To:
+			continue
+		case s.Revision != c.From:
+			return nil, fmt.Errorf("%s changed on the base branch during the run: %s is now %q, not %q; re-run to plan again", file, c.Path, s.Revision, c.From)
+		case s.Location.Problem != "":
+			return nil, fmt.Errorf("%s:%d: %s", file, s.Location.Line, s.Location.Problem)
+		}
+		edits = append(edits, manifest.Edit{Location: s.Location, Old: c.From, New: c.To})
+	}
+	return edits, nil
+}
+
+// sourceKey finds a source again in another version of its file: by its YAML path and
+// chart, which an edit of the version leaves alone.
+type sourceKey struct{ path, chart string }
+
+// sourcesByPath scans one file's bytes and indexes its sources by sourceKey.
+func sourcesByPath(file string, data []byte) map[sourceKey]manifest.Source {
+	out := map[sourceKey]manifest.Source{}
+	for _, s := range manifest.Scan(file, data).Sources() {
+		out[sourceKey{s.Location.Path, s.Chart}] = s
+	}
+	return out
+}
