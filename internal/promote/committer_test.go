@@ -51,7 +51,9 @@ func TestEachCommitterMapsALostLeaseToALeaseError(t *testing.T) {
 				t.Fatal(err)
 			}
 			return world{c: apiCommitter{gh: client.Repository("acme", "gitops")}, base: plumbing.NewHash(fake.Ref("acme", "gitops", "main")),
-				moved: func(t *testing.T, branch string) { fake.SetRef("acme", "gitops", branch, fake.Ref("acme", "gitops", "main")) }}
+				moved: func(t *testing.T, branch string) {
+					fake.SetRef("acme", "gitops", branch, fake.Ref("acme", "gitops", "main"))
+				}}
 		}},
 	}
 	for _, c := range cases {
