@@ -253,9 +253,9 @@ func decideStaged(c candidate, r *resolution) (*Change, *Skip, *Error) {
 	case version.Compare(v.SemVer, c.current.SemVer) < 0:
 		skip.Reason = fmt.Sprintf("%s runs %s, newer than %s: never downgraded", name, src.Revision, runs)
 	case len(skip.Held) > 0:
-		skip.Reason = fmt.Sprintf("%s does not pass the gates of %s", runs, name) + heldSummary(skip.Held, false)
+		skip.Reason = fmt.Sprintf("%s, does not pass the gates of %s", runs, name) + heldSummary(skip.Held, false)
 	default:
-		skip.Reason = fmt.Sprintf("%s is not a chart version in the registry (%d tags): check that %s's chart and %s's are the same", runs, r.tagCount, from, name)
+		skip.Reason = fmt.Sprintf("%s, is not a chart version in the registry (%d tags): check that %s's chart and %s's are the same", runs, r.tagCount, from, name)
 	}
 	if len(holds) > 0 {
 		skip.Reason += "; waiting: " + strings.TrimPrefix(heldSummary(holds, false), "; held: ")

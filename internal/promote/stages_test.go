@@ -37,7 +37,17 @@ func newStaged(t *testing.T, versions []string, rules string) *staged {
 	t.Helper()
 	s := &staged{t: t, reg: testenv.StartRegistry(t), git: testenv.StartGitServer(t)}
 	for _, v := range versions {
-		s.reg.PushChart(t, "charts", "webapp", v)
+		// "1.4.0@2h" is 1.4.0 pushed two hours before stagesNow; otherwise ten days before.
+		v, ago, _ := strings.Cut(v, "@")
+		age := 10 * day
+		if ago != "" {
+			d, err := time.ParseDuration(ago)
+			if err != nil {
+				t.Fatal(err)
+			}
+			age = d
+		}
+		s.reg.PushChart(t, "charts", "webapp", v, testenv.WithCreated(stagesNow.Add(-age)))
 	}
 	cfg, err := os.ReadFile(filepath.Join("testdata", "stages", config.FileName))
 	if err != nil {
@@ -256,6 +266,18 @@ func TestStagesCases(t *testing.T) {
 			app:  "webapp-production",
 			want: "skipped: webapp-staging has run 1.4.0 for less than the soak time 1d…",
 			held: "production gets 1.4.0 at " + stagesNow.Add(22*time.Hour).Format(time.RFC3339),
+		},
+		{
+			name:     "the stage's version must pass production's gates: too young for its minimum release age",
+			rules:    "rules:\n  - applications: [\"*-production\"]\n    minimumReleaseAge: 72h\n",
+			versions: []string{"1.3.0", "1.4.0@48h"},
+			history: func(s *staged) {
+				s.set(10*day, "webapp-staging", "1.3.0", "webapp-production", "1.3.0")
+				s.set(47*time.Hour, "webapp-staging", "1.4.0")
+			},
+			app:  "webapp-production",
+			want: "skipped: 1.4.0, which staging (webapp-staging) has run since " + stagesNow.Add(-47*time.Hour).Format(time.RFC3339) + ", does not pass the gates of production; held: 1.4.0 (age)",
+			held: "younger than the minimum release age of 72h",
 		},
 		{
 			name: "a source in no stage is promoted as without stages",
