@@ -139,7 +139,8 @@ type PullRequestOutput struct {
 	Number int    `json:"number"`
 	URL    string `json:"url,omitempty"`
 	Branch string `json:"branch,omitempty"`
-	// Operation is created, updated, closed (superseded by SupersededBy) or none.
+	// Operation is created, updated, closed (superseded by SupersededBy, or, without it,
+	// overtaken by the base branch) or none.
 	Operation string `json:"operation"`
 	// HeadSHA is the promotion commit at the head of the pull request's branch.
 	HeadSHA      string `json:"headSha,omitempty"`
@@ -149,7 +150,7 @@ type PullRequestOutput struct {
 }
 
 // PullRequests lists every pull request the run touched or found, in the order of its
-// groups, then those it closed as superseded: the pull-requests output.
+// groups, then those it closed as superseded or overtaken: the pull-requests output.
 func PullRequests(res *promote.Result) []PullRequestOutput {
 	out := []PullRequestOutput{}
 	var closed []PullRequestOutput
@@ -160,6 +161,10 @@ func PullRequests(res *promote.Result) []PullRequestOutput {
 		for _, n := range p.Superseded {
 			closed = append(closed, PullRequestOutput{Number: n, Operation: OperationClosed, SupersededBy: p.Number})
 		}
+	}
+	// Those the base branch overtook: closed, superseded by no pull request.
+	for _, n := range res.Closed {
+		closed = append(closed, PullRequestOutput{Number: n, Operation: OperationClosed})
 	}
 	return append(out, closed...)
 }

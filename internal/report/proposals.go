@@ -47,6 +47,8 @@ func Proposals(w io.Writer, res *promote.Result, color bool) {
 type promotion struct {
 	*promote.Plan
 	PullRequests []promote.Proposal `json:"pullRequests"`
+	// Closed are the pull requests the run closed because the base branch overtook them.
+	Closed []int `json:"closed,omitempty"`
 }
 
 // PromotionJSON writes the plan's JSON with the pull requests added:
@@ -55,10 +57,10 @@ func PromotionJSON(w io.Writer, res *promote.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(promotion{res.Plan, res.Proposals})
+	return enc.Encode(promotion{res.Plan, res.Proposals, res.Closed})
 }
 
 // PromotionYAML writes the document of PromotionJSON as YAML.
 func PromotionYAML(w io.Writer, res *promote.Result) error {
-	return YAML(w, promotion{res.Plan, res.Proposals})
+	return YAML(w, promotion{res.Plan, res.Proposals, res.Closed})
 }
