@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -45,9 +44,6 @@ type Stage struct {
 
 // Upstream reports whether the stage takes its versions from another stage.
 func (s *Stage) Upstream() bool { return s.From != Registry }
-
-// String names the stage as messages do: "stages[1] production (chart-promoter.yaml:7)".
-func (s *Stage) String() string { return fmt.Sprintf("stages[%d] %s", s.Index, s.Name) }
 
 // Matches reports whether the stage's applications globs select t.
 func (s *Stage) Matches(t Target) bool {

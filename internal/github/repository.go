@@ -18,12 +18,6 @@ func (c *Client) Repository(owner, name string) *Repository {
 	return &Repository{c: c, owner: owner, name: name}
 }
 
-// Owner is the repository's owner (a user or an organisation).
-func (r *Repository) Owner() string { return r.owner }
-
-// Name is the repository's name without its owner.
-func (r *Repository) Name() string { return r.name }
-
 // ListPullRequests returns every pull request matching opt, reading all pages.
 func (r *Repository) ListPullRequests(ctx context.Context, opt ListOptions) ([]*PullRequest, error) {
 	return r.c.ListPullRequests(ctx, r.owner, r.name, opt)

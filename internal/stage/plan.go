@@ -97,9 +97,6 @@ func NewPlanner(opts Options, sources []manifest.Source) *Planner {
 	return p
 }
 
-// Enabled reports whether the config has stages at all.
-func (p *Planner) Enabled() bool { return p.opts.Config != nil && len(p.opts.Config.Stages) > 0 }
-
 func target(src manifest.Source) config.Target {
 	return config.Target{Chart: src.Chart, Application: src.Application, ApplicationSet: src.ApplicationSet, File: src.File}
 }
