@@ -259,6 +259,9 @@ type FileScan struct {
 	sources  []Source
 	skipped  []Skip
 	problems []Problem
+	// related are the other files the sources would edit (Chart.lock beside Chart.yaml),
+	// with their SHA-256 as read.
+	related map[string][sha256.Size]byte
 }
 
 // Sources returns the file's OCI chart sources.

@@ -37,8 +37,9 @@ func refuse(line int, format string, args ...any) error {
 }
 
 // safeValueRE is what a new value may contain: every character a version or tag can hold,
-// none that YAML quoting would have to escape.
-var safeValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)
+// and the ':' of a digest ("sha256:…") and of Chart.lock's generated time, none that YAML
+// quoting would have to escape.
+var safeValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+:-]*$`)
 
 // Rewrite applies edits to data and returns the new bytes. Only the bytes of each edited
 // scalar change; quoting style, comments, line endings and every other byte stay as they
