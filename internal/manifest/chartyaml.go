@@ -55,13 +55,22 @@ func (ChartReader) Read(f File) (r FileScan) {
 		return r // no OCI dependency: nothing here is ours
 	}
 	chartName := scalarValue(lookup(root, "name"))
+	dir := path.Dir(f.Name)
+	if parent, ok := parentChart(f.Tree, dir); ok {
+		r.skipped = append(r.skipped, Skip{File: f.Name, Line: line(deps), Application: chartName,
+			Reason: "an unpacked subchart in " + parent + "/charts: a vendored copy of a dependency, not edited (promote " + parent + "'s dependency on it instead)"})
+		return r
+	}
 	if v := scalarValue(lookup(root, "apiVersion")); v != "v2" {
-		r.skipped = append(r.skipped, Skip{File: f.Name, Line: line(root), Application: chartName,
+		r.skipped = append(r.skipped, Skip{File: f.Name, Line: line(lookup(root, "apiVersion")), Application: chartName,
 			Reason: "Chart.yaml has apiVersion " + quote(v) + ": Helm reads the dependencies of apiVersion v1 charts from requirements.yaml, which chart-promoter does not edit"})
 		return r
 	}
+	if key, at := duplicateDependency(deps); key != "" {
+		r.problems = append(r.problems, Problem{File: f.Name, Line: at, Message: "more than one dependency is named " + quote(key) + ", which Helm refuses: give each an alias:"})
+		return r
+	}
 
-	dir := path.Dir(f.Name)
 	lockRel := path.Join(dir, LockFileName)
 	var lock *chartLock
 	var lockProblem string
@@ -87,17 +96,11 @@ func (ChartReader) Read(f File) (r FileScan) {
 
 	index := newLineIndex(f.Data)
 	shared := anchored(root, deps)
-	seen := map[string]int{}
 	for i, item := range deps.Content {
 		p := "dependencies[" + strconv.Itoa(i) + "]"
 		repo := scalarValue(lookup(item, "repository"))
 		name := scalarValue(lookup(item, "name"))
 		alias := scalarValue(lookup(item, "alias"))
-		key := name
-		if alias != "" {
-			key = alias
-		}
-		seen[key]++
 		if !strings.HasPrefix(repo, "oci://") {
 			continue // Helm's registry.IsOCI: the scheme is matched as written
 		}
@@ -112,10 +115,6 @@ func (ChartReader) Read(f File) (r FileScan) {
 			continue
 		}
 		skip.Chart = ref
-		if seen[key] > 1 {
-			r.problems = append(r.problems, Problem{File: f.Name, Line: line(item), Message: "more than one dependency is named " + quote(key) + ": Helm refuses the chart; give each an alias:"})
-			continue
-		}
 		v := readValue(index, item, "version", p+".version", shared || anchored(item))
 		if v.problem != "" {
 			r.problems = append(r.problems, Problem{File: f.Name, Line: line(v.value), Message: v.problem})
@@ -182,6 +181,37 @@ func (ChartReader) Read(f File) (r FileScan) {
 		r.sources = append(r.sources, src)
 	}
 	return r
+}
+
+// duplicateDependency returns the first name (or alias) two dependencies share, and the
+// line of the second: Helm refuses such a chart ("more than one dependency with name or
+// alias"), so none of its dependencies can move.
+func duplicateDependency(deps *yaml.Node) (string, int) {
+	seen := map[string]bool{}
+	for _, item := range deps.Content {
+		key := scalarValue(lookup(item, "alias"))
+		if key == "" {
+			key = scalarValue(lookup(item, "name"))
+		}
+		if seen[key] {
+			return key, line(item)
+		}
+		seen[key] = true
+	}
+	return "", 0
+}
+
+// parentChart reports whether the chart in dir is unpacked in another chart's charts/
+// directory, and names that chart's directory.
+func parentChart(tree Tree, dir string) (string, bool) {
+	if tree == nil || path.Base(path.Dir(dir)) != "charts" {
+		return "", false
+	}
+	parent := path.Dir(path.Dir(dir))
+	if _, err := tree.ReadFile(path.Join(parent, ChartFileName)); err != nil {
+		return "", false
+	}
+	return parent, true
 }
 
 // hasOCIDependency reports whether any dependency is pulled from an OCI registry.

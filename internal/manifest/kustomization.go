@@ -95,6 +95,9 @@ func (KustomizationReader) Read(f File) (r FileScan) {
 
 // readHelmChart reads one helmCharts entry into r.
 func readHelmChart(r *FileScan, index *lineIndex, item *yaml.Node, p string, keys chartKeys, dir string, shared bool) {
+	if item.Kind == yaml.AliasNode && item.Alias != nil {
+		item, shared = item.Alias, true
+	}
 	if item.Kind != yaml.MappingNode {
 		return
 	}

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"io/fs"
 	"strings"
 
@@ -65,8 +66,8 @@ func readValue(index *lineIndex, entry *yaml.Node, key, path string, shared bool
 	if v.value == nil {
 		return v
 	}
-	v.policy, v.problem = commentPolicy(v.key.HeadComment, v.key.LineComment, v.value.LineComment)
 	v.location = index.locate(v.value, path)
+	v.policy, v.problem = commentPolicy(index.commentsAround(v.key, v.value, v.location)...)
 	switch {
 	case v.location.Problem != "":
 	case shared:
@@ -77,4 +78,44 @@ func readValue(index *lineIndex, entry *yaml.Node, key, path string, shared bool
 		v.location.Problem = key + " " + v.value.Value + " is a YAML " + strings.TrimPrefix(v.value.ShortTag(), "!!") + ", not a string: quote it"
 	}
 	return v
+}
+
+// commentsAround returns the comments that may hold directives for a value: the comment
+// lines directly above its key and the comment after it on its own line. They are read
+// from the bytes, not from the parser's comment nodes: with CRLF line endings the parser
+// hangs a comment above a key on the key before it.
+func (ix *lineIndex) commentsAround(key, value *yaml.Node, loc Location) []string {
+	if loc.Problem != "" || loc.Length == 0 {
+		return []string{key.HeadComment, key.LineComment, value.LineComment}
+	}
+	var out []string
+	for l := key.Line - 1; l >= 1; l-- {
+		text := bytes.TrimSpace(ix.line(l))
+		if len(text) == 0 || text[0] != '#' {
+			break
+		}
+		out = append(out, string(text))
+	}
+	rest := ix.data[loc.Offset+loc.Length:]
+	if end := bytes.IndexAny(rest, "\r\n"); end >= 0 {
+		rest = rest[:end]
+	}
+	// After a block value, the rest of the line is blanks and a comment; in a flow
+	// collection it may hold more entries, whose comment is theirs too.
+	if text := bytes.TrimLeft(rest, " \t"); len(text) > 0 && text[0] == '#' && len(text) < len(rest) {
+		out = append(out, string(text))
+	}
+	return out
+}
+
+// line returns the bytes of the 1-based line l, without its line break.
+func (ix *lineIndex) line(l int) []byte {
+	if l < 1 || l > len(ix.starts) {
+		return nil
+	}
+	end := len(ix.data)
+	if l < len(ix.starts) {
+		end = ix.starts[l]
+	}
+	return bytes.TrimRight(ix.data[ix.starts[l-1]:end], "\r\n")
 }
