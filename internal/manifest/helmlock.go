@@ -143,3 +143,46 @@ func LockEdits(chartYAMLBefore, lockBefore, chartYAMLAfter []byte, versions []Ed
 	}
 	return out, nil
 }
+
+// Move is one dependency of a Helm chart to move: its source as discovery read it, and
+// the version to write, in Helm's spelling.
+type Move struct {
+	Source Source
+	To     string
+}
+
+// DependencyEdits returns the edits of one chart's Chart.yaml and Chart.lock that move
+// its dependencies: Chart.yaml's version where it is exact (a range stays as it is), and,
+// when the chart has a lock, each entry's version, the digest and generated (LockEdits).
+// chartYAML and lock are the files as discovery read them; lock is nil when the chart has
+// none.
+func DependencyEdits(chartYAML, lock []byte, moves []Move, now time.Time) (chartEdits, lockEdits []Edit, err error) {
+	var versions []Edit
+	for _, m := range moves {
+		s := m.Source
+		if s.Dependency == nil {
+			return nil, nil, fmt.Errorf("%s:%d: not a dependency of a Helm chart", s.File, s.Location.Line)
+		}
+		if s.Dependency.Range == "" {
+			chartEdits = append(chartEdits, Edit{Location: s.Location, Old: s.Revision, New: m.To})
+		}
+		if s.Dependency.LockFile != "" {
+			versions = append(versions, Edit{Location: s.Dependency.LockLocation, Old: s.Dependency.LockVersion, New: m.To})
+		}
+	}
+	if len(versions) == 0 {
+		return chartEdits, nil, nil
+	}
+	if lock == nil {
+		return nil, nil, fmt.Errorf("the chart's %s is missing: it was read when the plan was made", LockFileName)
+	}
+	after, err := Splice(chartYAML, chartEdits)
+	if err != nil {
+		return nil, nil, err
+	}
+	lockEdits, err = LockEdits(chartYAML, lock, after, versions, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return chartEdits, lockEdits, nil
+}
