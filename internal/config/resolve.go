@@ -58,6 +58,9 @@ type Resolved struct {
 	ReleaseTime Field[[]TimeSource]
 	// Ignore leaves the source alone; false by default.
 	Ignore Field[bool]
+	// Pin is how a native OCI source records its version; "" (keep the form the manifest
+	// has) when no rule sets it.
+	Pin Field[Pin]
 	// Verify is the merged verify: block.
 	Verify ResolvedVerify
 }
@@ -159,6 +162,7 @@ func (c *Config) For(t Target) Resolved {
 		merge(&res.OnMissingTimestamp, r.OnMissingTimestamp, from)
 		merge(&res.ReleaseTime, r.ReleaseTime, from)
 		merge(&res.Ignore, r.Ignore, from)
+		merge(&res.Pin, r.Pin, from)
 		if v := r.Verify; v != nil {
 			merge(&res.Verify.Required, v.Required, from)
 			merge(&res.Verify.SignatureRepository, v.SignatureRepository, from)
@@ -191,7 +195,7 @@ func merge[T any](f *Field[T], s *Setting[T], from func(Pos) *Origin) {
 // dotted), in the order explain shows them.
 var Fields = []string{
 	"constraint", "ignore", "minimumReleaseAge", "onMissingTimestamp", "releaseTime",
-	"verify.required", "verify.signatureRepository", "verify.providers",
+	"verify.required", "verify.signatureRepository", "verify.providers", "pin",
 }
 
 // Layer is one matching rule's setting of a field.
@@ -236,6 +240,8 @@ func (r *Rule) setting(field string) (string, Pos, bool) {
 		return text(r.OnMissingTimestamp, func(m MissingTimestamp) string { return string(m) })
 	case "releaseTime":
 		return text(r.ReleaseTime, FormatTimeSources)
+	case "pin":
+		return text(r.Pin, func(p Pin) string { return string(p) })
 	case "verify.required":
 		return text(v.Required, func(b bool) string { return fmt.Sprint(b) })
 	case "verify.signatureRepository":
