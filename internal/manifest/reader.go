@@ -68,6 +68,9 @@ func readValue(index *lineIndex, entry *yaml.Node, key, path string, shared bool
 	}
 	v.location = index.locate(v.value, path)
 	v.policy, v.problem = commentPolicy(index.commentsAround(v.key, v.value, v.location)...)
+	if v.problem == "" && v.policy.version != "" {
+		v.problem = "a \"# chart-promoter: version=\" comment belongs after the digest of an Argo CD oci:// source: Helm, which reads this " + key + ", takes a version, not a digest; remove the comment"
+	}
 	switch {
 	case v.location.Problem != "":
 	case shared:
