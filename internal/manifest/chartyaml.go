@@ -268,4 +268,3 @@ func recoverParser(r *FileScan) {
 		r.problems = []Problem{{File: r.file, Message: fmt.Sprintf("YAML parser failed: %v", v)}}
 	}
 }
-

@@ -151,7 +151,7 @@ func commentPolicy(comments ...string) (policy, string) {
 				p.constraint, p.constraintOrigin = c, "comment \"# "+text+"\""
 			case strings.HasPrefix(directive, "version="):
 				v := strings.TrimPrefix(directive, "version=")
-				if !safeValueRE.MatchString(v) || strings.Contains(v, ":") {
+				if !safeValueRE.MatchString(v) {
 					return p, "comment \"# " + text + "\" does not give a version: chart-promoter writes \"# chart-promoter: version=1.4.2\" after a digest pin"
 				}
 				p.version = v

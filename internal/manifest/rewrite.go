@@ -49,9 +49,20 @@ func refuse(line int, format string, args ...any) error {
 }
 
 // safeValueRE is what a new value may contain: every character a version or tag can hold,
-// and the ':' of a digest ("sha256:…") and of Chart.lock's generated time, none that YAML
-// quoting would have to escape.
-var safeValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+:-]*$`)
+// none that YAML quoting would have to escape.
+var safeValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)
+
+// digestRE and timestampRE are the two values with a ':' the tool writes: a manifest
+// digest (a digest pin, Chart.lock's digest) and Chart.lock's generated time.
+var (
+	digestRE    = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	timestampRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
+)
+
+// safeValue reports whether v may be written as a value.
+func safeValue(v string) bool {
+	return safeValueRE.MatchString(v) || digestRE.MatchString(v) || timestampRE.MatchString(v)
+}
 
 // Rewrite applies edits to data and returns the new bytes. Only the bytes of each edited
 // scalar change; quoting style, comments, line endings and every other byte stay as they
@@ -89,7 +100,7 @@ func splice(data []byte, edits []Edit) ([]byte, []Edit, error) {
 		if loc.Problem != "" {
 			return nil, nil, refuse(loc.Line, "%s", loc.Problem)
 		}
-		if !safeValueRE.MatchString(e.New) {
+		if !safeValue(e.New) {
 			return nil, nil, refuse(loc.Line, "new value %q holds characters a version cannot", e.New)
 		}
 		if strings.ContainsAny(e.Comment, "\r\n") {
