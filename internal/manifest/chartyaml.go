@@ -126,6 +126,12 @@ func (ChartReader) Read(f File) (r FileScan) {
 			continue
 		}
 		written := strings.TrimSpace(v.value.Value)
+		if templated(written) {
+			skip.Line = v.value.Line
+			skip.Reason = "version " + quote(written) + " is templated: its value is only known after substitution"
+			r.skipped = append(r.skipped, skip)
+			continue
+		}
 		src := Source{
 			File:             f.Name,
 			Kind:             KindChart,

@@ -126,6 +126,14 @@ func readHelmChart(r *FileScan, index *lineIndex, item *yaml.Node, p string, key
 		r.skipped = append(r.skipped, skip)
 		return
 	}
+	if templated(v.value.Value) {
+		// Flux's postBuild substitution, a Terraform or envsubst template: the bytes here
+		// are not the version, and editing them would break the substitution.
+		skip.Line = v.value.Line
+		skip.Reason = keys.version + " " + quote(v.value.Value) + " is templated: its value is only known after substitution"
+		r.skipped = append(r.skipped, skip)
+		return
+	}
 	src := Source{
 		File:             r.file,
 		Kind:             KindKustomization,

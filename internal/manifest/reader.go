@@ -41,6 +41,10 @@ type Tree interface {
 	ReadDir(rel string) ([]fs.DirEntry, error)
 }
 
+// templated reports whether a value is filled in by a tool before kustomize or Helm read
+// it: "${var}" (Flux postBuild, envsubst, Terraform) or "{{ }}".
+func templated(v string) bool { return strings.Contains(v, "${") || isTemplate(v) }
+
 // valueOf reads one scalar field of an entry (a helmCharts item, a Chart.yaml
 // dependency) as a source's version: its key and value nodes, its location, the policy
 // its comments set and what keeps it from being edited. what names the field in

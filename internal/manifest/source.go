@@ -133,7 +133,9 @@ type Dependency struct {
 	// Name and Alias are the dependency's name and alias in Chart.yaml.
 	Name, Alias string
 	// Range is Chart.yaml's version when it is a range: then Chart.yaml is left as it is
-	// and only Chart.lock moves, within the range. "" when Chart.yaml pins a version.
+	// and only Chart.lock moves, within the range; the source's Revision is the locked
+	// version, at LockLocation, and its Location is the range's. "" when Chart.yaml pins
+	// a version.
 	Range string
 	// LockFile is Chart.lock's slash path; "" when the chart has none.
 	LockFile string
