@@ -1,4 +1,4 @@
-package manifest
+package helmproof
 
 import (
 	"bytes"
@@ -12,8 +12,39 @@ import (
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/registry"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
 )
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordedDigest is the digest a Chart.lock records.
+func recordedDigest(t *testing.T, lock []byte) string {
+	t.Helper()
+	var l struct {
+		Digest string `yaml:"digest"`
+	}
+	if err := yaml.Unmarshal(lock, &l); err != nil || l.Digest == "" {
+		t.Fatalf("the lock records no digest (%v):\n%s", err, lock)
+	}
+	return l.Digest
+}
 
 // helmManager is Helm's own `helm dependency` logic for the chart in dir, talking to the
 // test registry through Helm's registry client.
@@ -91,17 +122,13 @@ func TestLockDigestIsTheOneHelmDependencyUpdateWrites(t *testing.T) {
 		t.Fatalf("helm dependency update: %v\n%s", err, out)
 	}
 	chartYAML := readFile(t, filepath.Join(dir, "Chart.yaml"))
-	lock := readFile(t, filepath.Join(dir, LockFileName))
-	lf, err := parseLock(lock)
+	lock := readFile(t, filepath.Join(dir, manifest.LockFileName))
+	got, err := manifest.LockDigest(chartYAML, lock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := LockDigest(chartYAML, lock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != lf.digest.Value {
-		t.Errorf("LockDigest = %s, Helm wrote %s\n%s", got, lf.digest.Value, lock)
+	if want := recordedDigest(t, lock); got != want {
+		t.Errorf("LockDigest = %s, Helm wrote %s\n%s", got, want, lock)
 	}
 	// The same files with one lock version changed must hash differently: the digest
 	// covers the lock, not only Chart.yaml.
@@ -109,7 +136,7 @@ func TestLockDigestIsTheOneHelmDependencyUpdateWrites(t *testing.T) {
 	if bytes.Equal(changed, lock) {
 		t.Fatalf("Helm's lock does not hold version 1.0.1 for ~1.0.0:\n%s", lock)
 	}
-	if other, _ := LockDigest(chartYAML, changed); other == got {
+	if other, _ := manifest.LockDigest(chartYAML, changed); other == got {
 		t.Errorf("a lock with another version has the same digest %s", got)
 	}
 }
@@ -123,35 +150,34 @@ func TestChartLockEditedByChartPromoterIsAcceptedByHelmDependencyBuild(t *testin
 		t.Fatalf("helm dependency update: %v\n%s", err, out)
 	}
 	chartYAML := readFile(t, filepath.Join(dir, "Chart.yaml"))
-	lock := readFile(t, filepath.Join(dir, LockFileName))
+	lock := readFile(t, filepath.Join(dir, manifest.LockFileName))
 
-	scan := ChartReader{}.Read(File{Name: "platform/Chart.yaml", Data: chartYAML, Tree: DirTree(filepath.Dir(dir), 0)})
-	if len(scan.problems) > 0 || len(scan.sources) != 3 {
-		t.Fatalf("read %d sources, problems %v, skips %v; want 3 sources", len(scan.sources), scan.problems, scan.skipped)
+	scan := manifest.ChartReader{}.Read(manifest.File{Name: "platform/Chart.yaml", Data: chartYAML, Tree: manifest.DirTree(filepath.Dir(dir), 0)})
+	if len(scan.Problems()) > 0 || len(scan.Sources()) != 3 {
+		t.Fatalf("read %d sources, problems %v, skips %v; want 3 sources", len(scan.Sources()), scan.Problems(), scan.Skipped())
 	}
 	// Move every dependency to the newest version its range (or pin) would take.
 	to := map[string]string{"redis": "1.1.0+build.7", "sessions": "1.0.1", "common": "2.1.0"}
-	var chartEdits, lockVersions []Edit
-	for _, s := range scan.sources {
+	var moves []manifest.Move
+	var lockVersions []manifest.Edit
+	for _, s := range scan.Sources() {
 		key := s.Dependency.Name
 		if s.Dependency.Alias != "" {
 			key = s.Dependency.Alias
 		}
-		if s.Dependency.Range == "" {
-			chartEdits = append(chartEdits, Edit{Location: s.Location, Old: s.Revision, New: to[key]})
-		}
-		lockVersions = append(lockVersions, Edit{Location: s.Dependency.LockLocation, Old: s.Dependency.LockVersion, New: to[key]})
-	}
-	newChart, err := Rewrite(chartYAML, chartEdits)
-	if err != nil {
-		t.Fatal(err)
+		moves = append(moves, manifest.Move{Source: s, To: to[key]})
+		lockVersions = append(lockVersions, manifest.Edit{Location: s.Dependency.LockLocation, Old: s.Dependency.LockVersion, New: to[key]})
 	}
 	now := time.Date(2026, 12, 1, 22, 0, 0, 123456789, time.UTC)
-	lockEdits, err := LockEdits(chartYAML, lock, newChart, lockVersions, now)
+	chartEdits, lockEdits, err := manifest.DependencyEdits(chartYAML, lock, moves, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newLock, err := Rewrite(lock, lockEdits)
+	newChart, err := manifest.Rewrite(chartYAML, chartEdits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newLock, err := manifest.Rewrite(lock, lockEdits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,17 +186,17 @@ func TestChartLockEditedByChartPromoterIsAcceptedByHelmDependencyBuild(t *testin
 	}
 
 	// Control: the versions moved without the digest, Helm refuses the lock.
-	stale, err := Rewrite(lock, lockVersions)
+	stale, err := manifest.Rewrite(lock, lockVersions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "Chart.yaml"), newChart)
-	writeFile(t, filepath.Join(dir, LockFileName), stale)
+	writeFile(t, filepath.Join(dir, manifest.LockFileName), stale)
 	if err := m.Build(); err == nil || !strings.Contains(err.Error(), "out of sync") {
 		t.Fatalf("helm dependency build accepted a lock whose digest was not updated (err %v): the test proves nothing", err)
 	}
 
-	writeFile(t, filepath.Join(dir, LockFileName), newLock)
+	writeFile(t, filepath.Join(dir, manifest.LockFileName), newLock)
 	out.Reset()
 	if err := m.Build(); err != nil {
 		t.Fatalf("helm dependency build refused the lock chart-promoter wrote: %v\n%s\n%s", err, newLock, out)
@@ -185,12 +211,8 @@ func TestChartLockEditedByChartPromoterIsAcceptedByHelmDependencyBuild(t *testin
 	if err := m2.Update(); err != nil {
 		t.Fatalf("helm dependency update: %v\n%s", err, out2)
 	}
-	helmLock, err := parseLock(readFile(t, filepath.Join(dir, LockFileName)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, _ := parseLock(newLock)
-	if helmLock.digest.Value != ours.digest.Value {
-		t.Errorf("helm dependency update computes digest %s for the same versions, chart-promoter wrote %s", helmLock.digest.Value, ours.digest.Value)
+	helms, ours := recordedDigest(t, readFile(t, filepath.Join(dir, manifest.LockFileName))), recordedDigest(t, newLock)
+	if helms != ours {
+		t.Errorf("helm dependency update computes digest %s for the same versions, chart-promoter wrote %s", helms, ours)
 	}
 }
