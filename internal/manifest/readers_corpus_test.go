@@ -51,7 +51,7 @@ func TestCorpusOfRealKustomizationsAndChartsIsReadAndRewrittenByteExactly(t *tes
 			if err := os.CopyFS(root, os.DirFS(filepath.Join("testdata", "corpus", dir))); err != nil {
 				t.Fatal(err)
 			}
-			got := readTree(t, root, KustomizationReader{}, ChartReader{})
+			got := readTree(t, root)
 			if len(got.Problems) > 0 {
 				t.Fatalf("problems: %v", got.Problems)
 			}
@@ -89,7 +89,7 @@ func TestCorpusOfRealKustomizationsAndChartsIsReadAndRewrittenByteExactly(t *tes
 				assertOnlyVersionLinesChanged(t, before, after, edits)
 				writeFile(t, filepath.Join(root, file), after)
 			}
-			again := readTree(t, root, KustomizationReader{}, ChartReader{})
+			again := readTree(t, root)
 			for _, s := range again.Sources {
 				if s.Revision != "99.99.99" && (s.Dependency == nil || s.Dependency.LockVersion != "99.99.99") {
 					t.Errorf("after the rewrite %s:%d reads %q", s.File, s.Location.Line, s.Revision)
