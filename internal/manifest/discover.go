@@ -538,4 +538,3 @@ func firstLineWhere(data []byte, bad func(c rune, size int) bool) int {
 	}
 	return 0
 }
-

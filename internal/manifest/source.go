@@ -111,6 +111,9 @@ type Source struct {
 	SourcePath, ElementPath string
 	// Dependency is set for a dependency of a Helm chart: its Chart.lock entry.
 	Dependency *Dependency
+	// DigestVersion is set when Revision is a digest the tool pinned: the version the
+	// digest is of, from the trailing "# chart-promoter: version=1.4.2".
+	DigestVersion string
 }
 
 // Owner names what the source belongs to, for reports and pull requests: "Application
