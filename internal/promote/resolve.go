@@ -19,6 +19,8 @@ import (
 type resolution struct {
 	tagCount int
 	ignored  int
+	// versions are the repository's versions, newest first.
+	versions []version.Version
 	err      error
 	answers  map[string]answer
 }
@@ -140,7 +142,7 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 		}
 	}
 
-	r := &resolution{tagCount: len(tags), ignored: len(ignored), answers: make(map[string]answer, len(groups))}
+	r := &resolution{tagCount: len(tags), ignored: len(ignored), versions: versions, answers: make(map[string]answer, len(groups))}
 	for key, g := range groups {
 		allows := func(v version.Version) bool { return memo.Allows(g.constraint, v) }
 		// The floor is the group's oldest current version: nobody in the group moves to a
