@@ -45,3 +45,14 @@ func inHelmTemplates(tree Tree, rel string) bool {
 func DefaultReaders() []Reader {
 	return []Reader{KustomizationReader{}, ChartReader{}, ArgoCDReader{}}
 }
+
+// ScanFile reads one file's bytes with the first of DefaultReaders that claims it, without
+// its neighbours: what a file at a Git commit, with no directory around it, holds.
+func ScanFile(name string, data []byte) FileScan {
+	for _, r := range DefaultReaders() {
+		if r.Claims(name, data) {
+			return r.Read(File{Name: name, Data: data})
+		}
+	}
+	return FileScan{file: name}
+}
