@@ -74,7 +74,6 @@ func helmDependencies(t *testing.T, reg *testenv.Registry, dir string) (*downloa
 	}, &out
 }
 
-
 func TestPlanAndApplyMoveApplicationsKustomizationsAndChartLocksAlike(t *testing.T) {
 	w := newReadersWorld(t)
 	cfg, err := config.Load(w.root, "")
