@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/downloader"
 	"helm.sh/helm/v3/pkg/getter"
 	helmregistry "helm.sh/helm/v3/pkg/registry"
 
 	"github.com/chart-promoter/chart-promoter/internal/config"
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
 )
@@ -187,5 +189,72 @@ func TestPlanAndApplyMoveApplicationsKustomizationsAndChartLocksAlike(t *testing
 	}
 	if !heldBack {
 		t.Errorf("the second plan does not say that the range holds 18.2.0 back: %+v", again.Skipped)
+	}
+}
+
+func TestPromoteOpensOnePullRequestPerKustomizationChartAndApplication(t *testing.T) {
+	rw := newReadersWorld(t)
+	w := &gitops{t: t, reg: rw.reg, digests: rw.digests}
+	w.git = testenv.StartGitServer(t, testenv.WithGitBasicAuth("x-access-token", gitopsToken))
+	w.gh = testenv.StartFakeGitHub(t, gitopsToken)
+	w.gh.AddRepo(gitopsOwner, gitopsName, "main")
+	w.files = map[string]string{}
+	for name, data := range readTree(t, rw.root) {
+		w.files[name] = string(data)
+	}
+	w.git.CreateRepo(t, gitopsName, w.files)
+	w.clone = w.git.Clone(t, gitopsName, testenv.CloneDepth(1))
+	w.registry = newClient(t, w.reg)
+
+	opts := w.options()
+	opts.GroupBy = promote.GroupByApplication
+	cfg, err := config.Load(w.clone, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Plan.Config = cfg
+	res := w.propose(opts)
+	byBranch := map[string]promote.Proposal{}
+	for _, p := range res.Proposals {
+		byBranch[p.Branch] = p
+	}
+	for _, branch := range []string{
+		"chart-promoter/kustomization/envs-prod",
+		"chart-promoter/helm-chart/charts-platform",
+		"chart-promoter/app/argocd/webapp",
+		"chart-promoter/app/argocd/podinfo",
+		"chart-promoter/app/argocd/podinfo-canary",
+	} {
+		if _, ok := byBranch[branch]; !ok {
+			t.Errorf("no pull request on %s; proposals %v", branch, w.branches())
+		}
+	}
+	p := byBranch["chart-promoter/helm-chart/charts-platform"]
+	if len(p.Changes) != 3 {
+		t.Fatalf("the chart's pull request carries %d changes, want its 3 dependencies", len(p.Changes))
+	}
+	for _, want := range []string{"| chart platform |", "`charts/platform/Chart.lock`", "(within `~18.1.0`)"} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the chart's pull request body lacks %q:\n%s", want, p.Body)
+		}
+	}
+	// The commit holds Chart.yaml and Chart.lock in step: the lock records the digest Helm
+	// computes from both, and the generated time of the run.
+	chartYAML := w.bare("show", p.Branch+":charts/platform/Chart.yaml")
+	lock := w.bare("show", p.Branch+":charts/platform/Chart.lock")
+	digest, err := manifest.LockDigest([]byte(chartYAML), []byte(lock))
+	if err != nil || !strings.Contains(lock, "digest: "+digest+"\n") {
+		t.Errorf("the committed lock does not record the digest Helm computes (%s, %v):\n%s", digest, err, lock)
+	}
+	if !strings.Contains(lock, `generated: "`+proposeNow.Format(time.RFC3339Nano)+`"`) {
+		t.Errorf("the committed lock is not generated at the run's time:\n%s", lock)
+	}
+	pin := byBranch["chart-promoter/app/argocd/podinfo-canary"]
+	if !strings.Contains(pin.Body, "pinned by digest `"+rw.digests["podinfo:6.8.0"]+"`") || pin.Title != "Promote podinfo to 6.8.0" {
+		t.Errorf("the digest pin's pull request does not show version and digest: %q\n%s", pin.Title, pin.Body)
+	}
+	k := byBranch["chart-promoter/kustomization/envs-prod"]
+	if !strings.Contains(k.Body, "| kustomization envs/prod |") {
+		t.Errorf("the kustomization's pull request does not name it:\n%s", k.Body)
 	}
 }
