@@ -326,6 +326,8 @@ func defaultValue(field string, rules config.Resolved) string {
 		return config.FormatTimeSources(rules.ReleaseTime.Value)
 	case "verify.required":
 		return strconv.FormatBool(rules.Verify.Required.Value)
+	case "pin":
+		return "as written"
 	}
 	return ""
 }
@@ -342,6 +344,8 @@ func defaultOrigin(field string, rules config.Resolved) string {
 		return "default when providers are set: fail closed"
 	case "verify.signatureRepository":
 		return "default: the chart's own repository"
+	case "pin":
+		return "default: a tag stays a tag, and a digest the tool pinned stays a digest"
 	}
 	return "default"
 }
