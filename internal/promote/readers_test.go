@@ -258,3 +258,43 @@ func TestPromoteOpensOnePullRequestPerKustomizationChartAndApplication(t *testin
 		t.Errorf("the kustomization's pull request does not name it:\n%s", k.Body)
 	}
 }
+
+func TestPinTagTurnsADigestPinBackIntoATagAndABareDigestStaysPut(t *testing.T) {
+	reg := testenv.StartRegistry(t)
+	old := reg.PushChart(t, "charts", "podinfo", "6.7.1")
+	reg.PushChart(t, "charts", "podinfo", "6.8.0")
+	root := t.TempDir()
+	app := func(name, revision string) string {
+		return "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: " + name + "\nspec:\n  source:\n    repoURL: oci://" + reg.Host + "/charts/podinfo\n    path: .\n    targetRevision: " + revision + "\n  destination:\n    name: in-cluster\n"
+	}
+	writeFile(t, root, "pinned.yaml", app("pinned", old+" # chart-promoter: version=6.7.1"))
+	writeFile(t, root, "bare.yaml", app("bare", old))
+	writeFile(t, root, "chart-promoter.yaml", "rules:\n  - pin: tag\n")
+	cfg, err := config.Load(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := promote.Make(t.Context(), promote.Options{Dir: root, Config: cfg, Registry: newClient(t, reg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Changes) != 1 || len(plan.Errors) > 0 {
+		t.Fatalf("%d changes %+v, errors %+v; want the pinned source only", len(plan.Changes), plan.Changes, plan.Errors)
+	}
+	if c := plan.Changes[0]; c.From != old || c.To != "6.8.0" || c.FromVersion != "6.7.1" || c.Pin != "" {
+		t.Errorf("change = from %s (%s) to %s, pin %q; want the digest of 6.7.1 to the tag 6.8.0", c.From, c.FromVersion, c.To, c.Pin)
+	}
+	var bare bool
+	for _, s := range plan.Skipped {
+		bare = bare || (s.File == "bare.yaml" && strings.Contains(s.Reason, "is a digest: pinned on purpose"))
+	}
+	if !bare {
+		t.Errorf("the bare digest is not skipped as pinned on purpose: %+v", plan.Skipped)
+	}
+	if _, failed := plan.Apply(); len(failed) > 0 {
+		t.Fatal(failed)
+	}
+	if got := string(readFile(t, filepath.Join(root, "pinned.yaml"))); got != app("pinned", "6.8.0") {
+		t.Errorf("pinned.yaml after apply:\n%s\nwant the tag without the tool's comment", got)
+	}
+}
