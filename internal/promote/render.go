@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
+	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/render"
 )
 
