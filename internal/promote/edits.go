@@ -52,7 +52,7 @@ func editsFor(changes []Change, read func(file string) ([]byte, error), now time
 	charts := map[string][]int{}
 	var chartOrder []string
 	for i, c := range changes {
-		if c.src.Dependency == nil {
+		if c.dependency == nil {
 			add(c.File, "", []manifest.Edit{c.edit}, []int{i})
 			continue
 		}
@@ -91,9 +91,9 @@ func chartEdits(changes []Change, which []int, file string, read func(string) ([
 	moves := make([]manifest.Move, 0, len(which))
 	for _, i := range which {
 		c := changes[i]
-		moves = append(moves, manifest.Move{Source: c.src, To: c.To})
-		if c.src.Dependency.LockFile != "" {
-			lockFile = c.src.Dependency.LockFile
+		moves = append(moves, manifest.Move{Source: *c.dependency, To: c.To})
+		if c.dependency.Dependency.LockFile != "" {
+			lockFile = c.dependency.Dependency.LockFile
 		}
 	}
 	var lock []byte

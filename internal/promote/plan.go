@@ -156,8 +156,9 @@ type Change struct {
 	StaleArchive string `json:"staleArchive,omitempty"`
 
 	edit manifest.Edit
-	// src is the source as discovery read it: a Helm chart's dependency is moved from it.
-	src manifest.Source
+	// dependency is the source as discovery read it when it is a Helm chart's dependency,
+	// which is moved from it (with its Chart.lock); nil for any other source.
+	dependency *manifest.Source
 	// sourcePath and elementPath place the source's Helm settings for rendering.
 	sourcePath, elementPath string
 	// recorded is what the marker records of To beyond its digest, shared by the changes
@@ -512,12 +513,12 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		elementPath:      src.ElementPath,
 		recorded:         best.recorded,
 		Owner:            src.Owner(),
-		src:              src,
 	}
 	if err := pinAs(change, c, best); err != nil {
 		return nil, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: err.Error()}
 	}
 	if d := src.Dependency; d != nil {
+		change.dependency = &src
 		change.Range, change.LockFile = d.Range, d.LockFile
 		if d.Range != "" {
 			change.Warnings = append(change.Warnings, "Chart.yaml's range "+d.Range+" allows "+to+": Chart.yaml stays as it is, only "+d.LockFile+" moves")

@@ -351,7 +351,7 @@ func (pr *proposer) files(base plumbing.Hash) (map[string][]byte, error) {
 	var charts []Change
 	var order []string
 	for _, c := range pr.group.changes {
-		if c.src.Dependency != nil {
+		if c.dependency != nil {
 			charts = append(charts, c)
 			continue
 		}

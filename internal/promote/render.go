@@ -92,7 +92,7 @@ func (p *Plan) render(ctx context.Context, o RenderOptions) {
 			links[pair] = render.ReleaseNotes(ctx, o.Releases, o.ReleaseHosts, append(candidates, md.Home), md.Name, md.Version)
 		}
 		res.ValuesDiff, res.ReleaseNotes = valuesDiffs[pair], links[pair]
-		if c.src.Form == manifest.Kustomize || c.src.Form == manifest.HelmDependency {
+		if c.Kind == manifest.KindKustomization || c.Kind == manifest.KindChart {
 			// The values such a source renders with are not read (yet): the chart's own
 			// values diff above is what a reviewer gets.
 			res.Note("manifests not rendered: rendering reads an Argo CD Application's Helm settings, not a %s's", strings.ToLower(c.Kind))
