@@ -72,6 +72,7 @@ type Rule struct {
 	ReleaseTime        *Setting[[]TimeSource]
 	Ignore             *Setting[bool]
 	SeparateMajor      *Setting[bool]
+	Pin                *Setting[Pin]
 	// Verify holds the verify: block's fields; nil when the rule has none.
 	Verify *Verify
 }
@@ -92,6 +93,21 @@ const (
 	Hold MissingTimestamp = "hold"
 	// Allow lets the version through the age check.
 	Allow MissingTimestamp = "allow"
+)
+
+// Pin is how a native OCI source records the version it runs.
+type Pin string
+
+// The values of pin.
+const (
+	// PinTag writes the version's tag into targetRevision, and turns a digest pin back
+	// into a tag at the next promotion.
+	PinTag Pin = "tag"
+	// PinDigest writes the manifest digest ("sha256:…") with the version in a trailing
+	// comment the tool owns ("# chart-promoter: version=1.4.2"): Git then records
+	// exactly which artifact runs, which a re-pushed tag could change. Only Argo CD's
+	// native oci:// sources can take a digest; Helm resolves --version itself.
+	PinDigest Pin = "digest"
 )
 
 // TimeSource is where a version's release time may come from.

@@ -78,6 +78,8 @@ func TestReadDecodesEveryFieldWithItsPlace(t *testing.T) {
 		{"rules[2].ignore", *r2.Ignore, Setting[bool]{true, Pos{32, 5}}},
 		{"rules[2].releaseTime", r2.ReleaseTime.Value, []TimeSource{Created}},
 		{"rules[2].verify.required", r2.Verify.Required.Value, false},
+		{"rules[2].pin", *r2.Pin, Setting[Pin]{PinDigest, Pos{36, 5}}},
+		{"rules[0] leaves pin to others", r0.Pin == nil, true},
 	}
 	for _, c := range checks {
 		if fmt.Sprintf("%#v", c.got) != fmt.Sprintf("%#v", c.want) {

@@ -61,6 +61,9 @@ type Resolved struct {
 	// SeparateMajor gives an update to a new major version its own pull request; false
 	// by default.
 	SeparateMajor Field[bool]
+	// Pin is how a native OCI source records its version; "" (keep the form the manifest
+	// has) when no rule sets it.
+	Pin Field[Pin]
 	// Verify is the merged verify: block.
 	Verify ResolvedVerify
 }
@@ -163,6 +166,7 @@ func (c *Config) For(t Target) Resolved {
 		merge(&res.ReleaseTime, r.ReleaseTime, from)
 		merge(&res.Ignore, r.Ignore, from)
 		merge(&res.SeparateMajor, r.SeparateMajor, from)
+		merge(&res.Pin, r.Pin, from)
 		if v := r.Verify; v != nil {
 			merge(&res.Verify.Required, v.Required, from)
 			merge(&res.Verify.SignatureRepository, v.SignatureRepository, from)
@@ -195,7 +199,7 @@ func merge[T any](f *Field[T], s *Setting[T], from func(Pos) *Origin) {
 // dotted), in the order explain shows them.
 var Fields = []string{
 	"constraint", "ignore", "minimumReleaseAge", "onMissingTimestamp", "releaseTime",
-	"separateMajor", "verify.required", "verify.signatureRepository", "verify.providers",
+	"separateMajor", "verify.required", "verify.signatureRepository", "verify.providers", "pin",
 }
 
 // Layer is one matching rule's setting of a field.
@@ -242,6 +246,8 @@ func (r *Rule) setting(field string) (string, Pos, bool) {
 		return text(r.OnMissingTimestamp, func(m MissingTimestamp) string { return string(m) })
 	case "releaseTime":
 		return text(r.ReleaseTime, FormatTimeSources)
+	case "pin":
+		return text(r.Pin, func(p Pin) string { return string(p) })
 	case "verify.required":
 		return text(v.Required, func(b bool) string { return fmt.Sprint(b) })
 	case "verify.signatureRepository":

@@ -291,6 +291,16 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 	if o.params != nil {
 		out.ElementPath = o.params.path
 	}
+	switch {
+	case pol.version == "":
+	case form == NativeOCI && strings.HasPrefix(revNode.Value, "sha256:"):
+		// A digest pin the tool wrote: the comment says which version the digest is of.
+		out.DigestVersion = pol.version
+	case form == NativeOCI:
+		out.Warnings = append(out.Warnings, "the comment \"# chart-promoter: version="+pol.version+"\" is ignored: targetRevision is not a digest (chart-promoter writes the comment after the digest pins it makes)")
+	default:
+		out.Warnings = append(out.Warnings, "the comment \"# chart-promoter: version="+pol.version+"\" is ignored: only a native oci:// source can be pinned by digest (Argo CD hands a Helm-OCI source's targetRevision to Helm as --version)")
+	}
 	if named.note != "" {
 		out.Warnings = append(out.Warnings, named.note)
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -24,8 +23,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// DefaultInclude are the patterns scanned when no --include is given.
-var DefaultInclude = []string{"*.yaml", "*.yml"}
+// DefaultInclude are the patterns scanned when no --include is given: YAML files, and
+// kustomize's kustomization file without an extension.
+var DefaultInclude = []string{"*.yaml", "*.yml", "Kustomization"}
 
 // DefaultMaxFileSize bounds what one file may weigh; larger files are skipped, not parsed,
 // because no Argo CD manifest is that large and parsing one would cost seconds and memory.
@@ -44,6 +44,9 @@ type Options struct {
 	Mentioning []string
 	// Concurrency bounds the files parsed at once; 0 means one per CPU.
 	Concurrency int
+	// Readers are offered each file in order, and the first that claims it reads it;
+	// nil means DefaultReaders.
+	Readers []Reader
 }
 
 // Result is everything Discover found.
@@ -56,8 +59,9 @@ type Result struct {
 	Skipped []Skip
 	// Problems are files that look like Argo CD manifests but cannot be read.
 	Problems []Problem
-	// Files holds a SHA-256 of each file that has a source, so edits can refuse a file
-	// that changed after it was read.
+	// Files holds a SHA-256 of each file that has a source, and of each file a source
+	// would edit too (a chart's Chart.lock), so edits can refuse a file that changed after
+	// it was read.
 	Files map[string][sha256.Size]byte
 	// Removed are the temporary files an interrupted run had left, removed by this one.
 	Removed []string
@@ -87,6 +91,11 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		maxSize = DefaultMaxFileSize
 	}
 	res := &Result{Root: root, Files: map[string][sha256.Size]byte{}}
+	readers := opts.Readers
+	if readers == nil {
+		readers = DefaultReaders()
+	}
+	tree := DirTree(root, maxSize)
 	includeUsed := make([]bool, len(opts.Include))
 	excludeUsed := make([]bool, len(opts.Exclude))
 
@@ -155,7 +164,7 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = readAndScan(root, files[i], maxSize, opts.Mentioning)
+				results[i] = readAndScan(root, files[i], maxSize, opts.Mentioning, readers, tree)
 			}
 		}()
 	}
@@ -177,6 +186,9 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		res.Problems = append(res.Problems, r.problems...)
 		if len(r.sources) > 0 {
 			res.Files[r.file] = r.digest
+			for f, digest := range r.related {
+				res.Files[f] = digest
+			}
 		}
 	}
 	sort.SliceStable(res.Sources, func(i, j int) bool {
@@ -259,6 +271,9 @@ type FileScan struct {
 	sources  []Source
 	skipped  []Skip
 	problems []Problem
+	// related are the other files the sources would edit (Chart.lock beside Chart.yaml),
+	// with their SHA-256 as read.
+	related map[string][sha256.Size]byte
 }
 
 // Sources returns the file's OCI chart sources.
@@ -270,7 +285,7 @@ func (r FileScan) Skipped() []Skip { return r.skipped }
 // Problems returns what made the file unreadable as intended.
 func (r FileScan) Problems() []Problem { return r.problems }
 
-func readAndScan(root, p string, maxSize int64, mentioning []string) FileScan {
+func readAndScan(root, p string, maxSize int64, mentioning []string, readers []Reader, tree Tree) FileScan {
 	rel := relPath(root, p)
 	f, err := openRegular(p)
 	if err != nil {
@@ -288,14 +303,12 @@ func readAndScan(root, p string, maxSize int64, mentioning []string) FileScan {
 	if len(mentioning) > 0 && !mentionsAny(data, mentioning) {
 		return FileScan{file: rel}
 	}
-	r := Scan(rel, data)
-	if len(r.problems) > 0 && isHelmTemplate(root, rel) {
-		// A Helm chart's templates are Go templates that render to YAML, not YAML; they are
-		// promoted through the chart's values, never edited here.
-		r.skipped = append(r.skipped, Skip{File: rel, Line: r.problems[0].Line, Reason: "Helm chart template that is not plain YAML: " + r.problems[0].Message})
-		r.problems = nil
+	for _, reader := range readers {
+		if reader.Claims(rel, data) {
+			return reader.Read(File{Name: rel, Data: data, Tree: tree})
+		}
 	}
-	return r
+	return FileScan{file: rel, digest: sha256.Sum256(data)}
 }
 
 // openRegular opens the regular file at p, never what a symbolic link names. The walk saw
@@ -524,19 +537,4 @@ func firstLineWhere(data []byte, bad func(c rune, size int) bool) int {
 		i += size
 	}
 	return 0
-}
-
-// isHelmTemplate reports whether rel lies in the templates directory of a Helm chart.
-func isHelmTemplate(root, rel string) bool {
-	dir := path.Dir(rel)
-	for dir != "." && dir != "/" {
-		if path.Base(dir) == "templates" {
-			chartDir := path.Dir(dir)
-			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(chartDir), "Chart.yaml")); err == nil {
-				return true
-			}
-		}
-		dir = path.Dir(dir)
-	}
-	return false
 }

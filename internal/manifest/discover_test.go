@@ -60,6 +60,11 @@ type wantSource struct {
 	// Problem and Warning are substrings; empty means there must be none.
 	Problem string `json:"problem,omitempty"`
 	Warning string `json:"warning,omitempty"`
+	// Range, LockFile, LockLine and Archive describe a Helm chart's dependency.
+	Range    string `json:"range,omitempty"`
+	LockFile string `json:"lockFile,omitempty"`
+	LockLine int    `json:"lockLine,omitempty"`
+	Archive  string `json:"archive,omitempty"`
 }
 
 type wantSkip struct {
@@ -197,6 +202,17 @@ func compareSources(t *testing.T, got []Source, want []wantSource) {
 		checkSubstring(t, at+" IgnoreOrigin", g.IgnoreOrigin, w.IgnoreFrom, w.Ignore || w.IgnoreFrom != "")
 		checkSubstring(t, at+" Location.Problem", g.Location.Problem, w.Problem, w.Problem != "")
 		checkSubstring(t, at+" Warnings", strings.Join(g.Warnings, "\n"), w.Warning, w.Warning != "")
+		var dep Dependency
+		if g.Dependency != nil {
+			dep = *g.Dependency
+		}
+		check("Dependency.Range", dep.Range, w.Range)
+		check("Dependency.LockFile", dep.LockFile, w.LockFile)
+		check("Dependency.LockLocation.Line", dep.LockLocation.Line, w.LockLine)
+		check("Dependency.Archive", dep.Archive, w.Archive)
+		if g.Form == HelmDependency && g.Dependency == nil {
+			t.Errorf("source %d (%s) is a Helm dependency without its Dependency", i, at)
+		}
 		if g.Location.Problem == "" && (g.Location.Length == 0 || g.Location.Offset <= 0) {
 			t.Errorf("source %d (%s) has no problem but no byte span (offset %d, length %d)", i, at, g.Location.Offset, g.Location.Length)
 		}
@@ -273,13 +289,18 @@ func describeSource(s Source) string {
 
 // wantSourceOf renders a source the way want.json spells it, for messages.
 func wantSourceOf(s Source) wantSource {
+	var dep Dependency
+	if s.Dependency != nil {
+		dep = *s.Dependency
+	}
 	return wantSource{
 		File: s.File, Line: s.Location.Line, Column: s.Location.Column, Kind: s.Kind,
 		Application: s.Application, ApplicationSet: s.ApplicationSet, Namespace: s.Namespace,
 		Destination: s.Destination, Chart: s.Chart, Form: s.Form.String(), Revision: s.Revision,
 		Quote: quoteName(s.Location.Quote), Constraint: s.Constraint, ConstraintFrom: s.ConstraintOrigin,
 		Ignore: s.Ignore, IgnoreFrom: s.IgnoreOrigin, Path: s.Location.Path, Problem: s.Location.Problem,
-		Warning: strings.Join(s.Warnings, "\n"),
+		Warning: strings.Join(s.Warnings, "\n"), Range: dep.Range, LockFile: dep.LockFile,
+		LockLine: dep.LockLocation.Line, Archive: dep.Archive,
 	}
 }
 

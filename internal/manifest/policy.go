@@ -26,6 +26,9 @@ const (
 //
 // A comment is the only place a multi-source Application can give each source its own
 // policy, and it survives every edit because the rewrite touches nothing but the value.
+//
+// One directive the tool writes itself: after a digest pin, "# chart-promoter:
+// version=1.4.2" records the version the digest is of (see OwnedCommentPrefix).
 const CommentMarker = "chart-promoter:"
 
 // policy is what a manifest says about which versions a source may take.
@@ -34,6 +37,8 @@ type policy struct {
 	ignore                       bool
 	// ignoreOrigin is set whenever the manifest decides ignore, to true or to false.
 	ignoreOrigin string
+	// version is what a "version=" directive says: the version a digest pin is of.
+	version string
 }
 
 // override returns p with every setting that q makes replaced by q's.
@@ -43,6 +48,9 @@ func (p policy) override(q policy) policy {
 	}
 	if q.ignoreOrigin != "" {
 		p.ignore, p.ignoreOrigin = q.ignore, q.ignoreOrigin
+	}
+	if q.version != "" {
+		p.version = q.version
 	}
 	return p
 }
@@ -129,8 +137,8 @@ func commentPolicy(comments ...string) (policy, string) {
 			}
 			directive := strings.TrimSpace(strings.TrimPrefix(text, CommentMarker))
 			// Accept "constraint = ~1.2" as well as "constraint=~1.2".
-			if name, value, ok := strings.Cut(directive, "="); ok && strings.TrimSpace(name) == "constraint" {
-				directive = "constraint=" + strings.TrimSpace(value)
+			if name, value, ok := strings.Cut(directive, "="); ok && (strings.TrimSpace(name) == "constraint" || strings.TrimSpace(name) == "version") {
+				directive = strings.TrimSpace(name) + "=" + strings.TrimSpace(value)
 			}
 			switch {
 			case directive == "ignore":
@@ -141,6 +149,12 @@ func commentPolicy(comments ...string) (policy, string) {
 					return p, "comment \"# " + text + "\" gives an empty constraint: write e.g. \"# chart-promoter: constraint=~1.2\""
 				}
 				p.constraint, p.constraintOrigin = c, "comment \"# "+text+"\""
+			case strings.HasPrefix(directive, "version="):
+				v := strings.TrimPrefix(directive, "version=")
+				if !safeValueRE.MatchString(v) {
+					return p, "comment \"# " + text + "\" does not give a version: chart-promoter writes \"# chart-promoter: version=1.4.2\" after a digest pin"
+				}
+				p.version = v
 			default:
 				msg := "unknown directive in comment \"# " + text + "\""
 				name := strings.TrimSpace(strings.FieldsFunc(directive+" ", func(r rune) bool { return r == '=' || r == ':' || r == ' ' })[0])

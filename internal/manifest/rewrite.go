@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -17,7 +18,18 @@ type Edit struct {
 	Location Location
 	// Old is the value expected there now; New is the value to write.
 	Old, New string
+	// Comment, when set, is the comment the value's line is to end with, without "# "
+	// ("chart-promoter: version=1.4.2"). It replaces the line's comment when that is one
+	// the tool wrote (it starts with OwnedCommentPrefix), or follows the value after a
+	// space when the line has none; a comment of someone else's is never replaced.
+	Comment string
+	// DropComment removes the tool's own comment from the value's line (a digest pin
+	// turned back into a tag); a comment of someone else's is never removed.
+	DropComment bool
 }
+
+// OwnedCommentPrefix starts the trailing comments the tool writes and may rewrite.
+const OwnedCommentPrefix = "# " + CommentMarker + " version="
 
 // RefusedError says why a rewrite was not made. The file is then left untouched.
 type RefusedError struct {
@@ -39,6 +51,18 @@ func refuse(line int, format string, args ...any) error {
 // safeValueRE is what a new value may contain: every character a version or tag can hold,
 // none that YAML quoting would have to escape.
 var safeValueRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)
+
+// digestRE and timestampRE are the two values with a ':' the tool writes: a manifest
+// digest (a digest pin, Chart.lock's digest) and Chart.lock's generated time.
+var (
+	digestRE    = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	timestampRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
+)
+
+// safeValue reports whether v may be written as a value.
+func safeValue(v string) bool {
+	return safeValueRE.MatchString(v) || digestRE.MatchString(v) || timestampRE.MatchString(v)
+}
 
 // Rewrite applies edits to data and returns the new bytes. Only the bytes of each edited
 // scalar change; quoting style, comments, line endings and every other byte stay as they
@@ -76,13 +100,16 @@ func splice(data []byte, edits []Edit) ([]byte, []Edit, error) {
 		if loc.Problem != "" {
 			return nil, nil, refuse(loc.Line, "%s", loc.Problem)
 		}
-		if !safeValueRE.MatchString(e.New) {
+		if !safeValue(e.New) {
 			return nil, nil, refuse(loc.Line, "new value %q holds characters a version cannot", e.New)
+		}
+		if strings.ContainsAny(e.Comment, "\r\n") {
+			return nil, nil, refuse(loc.Line, "the new comment %q spans lines", e.Comment)
 		}
 		if i > 0 {
 			prev := unique[len(unique)-1]
 			if prev.Location.Offset == loc.Offset {
-				if prev.New != e.New || prev.Old != e.Old {
+				if prev.New != e.New || prev.Old != e.Old || prev.Comment != e.Comment || prev.DropComment != e.DropComment {
 					return nil, nil, refuse(loc.Line, "two edits of one value disagree (%q and %q)", prev.New, e.New)
 				}
 				continue
@@ -109,9 +136,53 @@ func splice(data []byte, edits []Edit) ([]byte, []Edit, error) {
 		out.Write(data[last:loc.Offset])
 		out.WriteString(token(e.New, loc.Quote))
 		last = loc.Offset + loc.Length
+		switch {
+		case e.Comment != "":
+			at, end, err := trailingComment(data, last, loc.Line)
+			if err != nil {
+				return nil, nil, err
+			}
+			out.Write(data[last:at])
+			if at == end {
+				out.WriteString(" ")
+			}
+			out.WriteString("# " + e.Comment)
+			last = end
+		case e.DropComment:
+			at, end, err := trailingComment(data, last, loc.Line)
+			if err != nil {
+				return nil, nil, err
+			}
+			if at != end {
+				last = end // the blanks before the comment go with it
+			}
+		}
 	}
 	out.Write(data[last:])
 	return out.Bytes(), unique, nil
+}
+
+// trailingComment finds the comment after a value that ends at off: at is where the
+// comment starts (after the blanks), end where the line ends. With no comment, at and end
+// are both off: a new comment is written right after the value. It refuses a line whose
+// comment the tool did not write, or where more YAML follows the value (a flow
+// collection), after which a comment would swallow the rest of the line.
+func trailingComment(data []byte, off, line int) (at, end int, err error) {
+	end = off
+	for end < len(data) && data[end] != '\n' && data[end] != '\r' {
+		end++
+	}
+	rest := data[off:end]
+	text := bytes.TrimLeft(rest, " \t")
+	switch {
+	case len(bytes.TrimSpace(rest)) == 0:
+		return off, off, nil
+	case text[0] != '#':
+		return 0, 0, refuse(line, "more YAML follows the value on its line (a flow collection): the version comment cannot be written there; put the value on a line of its own")
+	case !bytes.HasPrefix(text, []byte(OwnedCommentPrefix)):
+		return 0, 0, refuse(line, "the line ends with a comment of its own (%s): move it to the line above, so that chart-promoter can write the version after the digest", bytes.TrimSpace(text))
+	}
+	return end - len(text), end, nil
 }
 
 func styleOf(quote byte) yaml.Style {
@@ -212,7 +283,14 @@ func (c *comparer) compare(a, b *yaml.Node, depth int) error {
 		if a.Value != e.Old || b.Kind != yaml.ScalarNode || b.Value != e.New || b.ShortTag() != "!!str" {
 			return refuse(a.Line, "after the edit the value at line %d reads %q, not %q", a.Line, b.Value, e.New)
 		}
-		if a.Anchor != b.Anchor || a.HeadComment != b.HeadComment || a.LineComment != b.LineComment || a.FootComment != b.FootComment {
+		lineComment := a.LineComment
+		switch {
+		case e.Comment != "":
+			lineComment = "# " + e.Comment
+		case e.DropComment:
+			lineComment = ""
+		}
+		if a.Anchor != b.Anchor || a.HeadComment != b.HeadComment || b.LineComment != lineComment || a.FootComment != b.FootComment {
 			return refuse(a.Line, "the edit changed more than the value at line %d", a.Line)
 		}
 		c.seen[pos] = true

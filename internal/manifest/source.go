@@ -1,12 +1,17 @@
-// Package manifest finds the OCI Helm chart sources of Argo CD Applications and
-// ApplicationSets in YAML files, and rewrites their targetRevision byte-minimally.
+// Package manifest finds the OCI Helm chart sources in a directory of YAML files (Argo CD
+// Applications and ApplicationSets, kustomizations' helmCharts, Helm charts'
+// dependencies) and rewrites their versions byte-minimally.
 //
 // Discovery reads YAML as a node tree (go.yaml.in/yaml/v3) to know where every value
 // sits; the rewrite then replaces exactly the bytes of one scalar and proves, by parsing
 // the result again, that nothing else in the document changed.
 package manifest
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/chart-promoter/chart-promoter/internal/version"
+)
 
 // Form is how an Argo CD source names its OCI chart.
 type Form int
@@ -20,17 +25,46 @@ const (
 	// repoURL's last segment changes nothing; any other chart with an oci:// repoURL is a
 	// source Argo CD can never sync, and a problem.
 	NativeOCI
+	// Kustomize is a kustomization's helmCharts entry with repo "oci://host/path" and
+	// name "name": kustomize runs helm pull oci://host/path/name --version version.
+	Kustomize
+	// HelmDependency is a dependency in a Helm chart's Chart.yaml with repository
+	// "oci://host/path" and name "name", locked in Chart.lock.
+	HelmDependency
 )
 
 // String names the form for output.
 func (f Form) String() string {
-	return [...]string{"helm-oci", "oci"}[f]
+	return [...]string{"helm-oci", "oci", "kustomize", "helm-dependency"}[f]
+}
+
+// Spelling is how a version of this form is written. Everything Helm reads takes Helm's
+// version ("2.1.0+b.6": Helm maps it to the tag itself); Argo CD resolves a native OCI
+// source's targetRevision as a tag, which cannot hold '+' ("2.1.0_b.6").
+func (f Form) Spelling() version.Spelling {
+	if f == NativeOCI {
+		return version.RawTag
+	}
+	return version.HelmVersion
+}
+
+// Field names the field that holds the version, as reasons name it.
+func (f Form) Field() string {
+	if f == Kustomize || f == HelmDependency {
+		return "version"
+	}
+	return "targetRevision"
 }
 
 // Kinds of Argo CD resources the tool reads.
 const (
 	KindApplication    = "Application"
 	KindApplicationSet = "ApplicationSet"
+	// KindKustomization is a kustomization file's helmCharts entry; its Application is
+	// the kustomization's directory.
+	KindKustomization = "Kustomization"
+	// KindChart is a dependency of a Helm chart; its Application is the chart's name.
+	KindChart = "Chart"
 )
 
 // Source is one OCI chart source of an Application, or of the Applications an
@@ -75,6 +109,45 @@ type Source struct {
 	// ElementPath that of the list-generator element the Application is generated from
 	// ("" for none): where the source's Helm settings are read for rendering.
 	SourcePath, ElementPath string
+	// Dependency is set for a dependency of a Helm chart: its Chart.lock entry.
+	Dependency *Dependency
+	// DigestVersion is set when Revision is a digest the tool pinned: the version the
+	// digest is of, from the trailing "# chart-promoter: version=1.4.2".
+	DigestVersion string
+}
+
+// Owner names what the source belongs to, for reports and pull requests: "Application
+// webapp", "kustomization envs/prod", "chart platform".
+func (s Source) Owner() string {
+	switch s.Kind {
+	case KindKustomization:
+		return "kustomization " + s.Application
+	case KindChart:
+		return "chart " + s.Application
+	case "":
+		return s.Application
+	}
+	return s.Kind + " " + s.Application
+}
+
+// Dependency is what a Helm chart's dependency adds to its source: the Chart.lock entry
+// that records the version Helm builds with.
+type Dependency struct {
+	// Name and Alias are the dependency's name and alias in Chart.yaml.
+	Name, Alias string
+	// Range is Chart.yaml's version when it is a range: then Chart.yaml is left as it is
+	// and only Chart.lock moves, within the range; the source's Revision is the locked
+	// version, at LockLocation, and its Location is the range's. "" when Chart.yaml pins
+	// a version.
+	Range string
+	// LockFile is Chart.lock's slash path; "" when the chart has none.
+	LockFile string
+	// LockVersion is the version the lock records, at LockLocation in LockFile.
+	LockVersion  string
+	LockLocation Location
+	// Archive is the vendored charts/NAME-VERSION.tgz of the current version, "" when
+	// there is none: it goes stale when the version moves.
+	Archive string
 }
 
 // Location is the position of a scalar value in a file.

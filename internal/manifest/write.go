@@ -75,3 +75,60 @@ func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+// FileEdits is one file's part in EditFiles.
+type FileEdits struct {
+	Path   string
+	Digest [sha256.Size]byte
+	Edits  []Edit
+}
+
+// EditFiles applies edits to files that stand or fall together (a chart's Chart.yaml and
+// Chart.lock, whose digest covers both): every file is read, checked against its digest
+// and rewritten in memory before any is written, so a refusal of one leaves all of them
+// as they were. Each is then replaced atomically, as EditFile does. It reports which
+// files changed.
+func EditFiles(files []FileEdits) ([]bool, error) {
+	type prepared struct {
+		out  []byte
+		perm os.FileMode
+	}
+	ready := make([]*prepared, len(files))
+	for i, f := range files {
+		h, err := openRegular(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		info, err := h.Stat()
+		if err != nil {
+			h.Close()
+			return nil, err
+		}
+		data, err := io.ReadAll(h)
+		h.Close()
+		if err != nil {
+			return nil, err
+		}
+		if sha256.Sum256(data) != f.Digest {
+			return nil, fmt.Errorf("%s changed after it was read; run again to plan from its new content", filepath.Base(f.Path))
+		}
+		out, err := Rewrite(data, f.Edits)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Base(f.Path), err)
+		}
+		if !bytes.Equal(out, data) {
+			ready[i] = &prepared{out: out, perm: info.Mode().Perm()}
+		}
+	}
+	changed := make([]bool, len(files))
+	for i, p := range ready {
+		if p == nil {
+			continue
+		}
+		if err := writeAtomic(files[i].Path, p.out, p.perm); err != nil {
+			return changed, fmt.Errorf("%s: %w (the files before it in the list were written)", filepath.Base(files[i].Path), err)
+		}
+		changed[i] = true
+	}
+	return changed, nil
+}

@@ -19,32 +19,58 @@ const applyWorkers = 8
 // leaves only temporary files the next run removes. It returns the files written and the
 // failures, in the order of Files; the failures are also appended to the plan's Errors.
 func (p *Plan) Apply() (written []string, failed []Error) {
-	edits := map[string][]manifest.Edit{}
-	for _, c := range p.Changes {
-		if c.edits() {
-			edits[c.File] = append(edits[c.File], c.edit)
+	// A file on its own is one job; a chart's Chart.yaml and Chart.lock are one job too,
+	// written only if both can be.
+	var jobs [][]int
+	bundles := map[string]int{}
+	for i, f := range p.Files {
+		if f.bundle == "" {
+			jobs = append(jobs, []int{i})
+			continue
 		}
+		j, ok := bundles[f.bundle]
+		if !ok {
+			j = len(jobs)
+			bundles[f.bundle] = j
+			jobs = append(jobs, nil)
+		}
+		jobs[j] = append(jobs[j], i)
 	}
 	type outcome struct {
 		changed bool
 		err     error
 	}
 	outcomes := make([]outcome, len(p.Files))
-	next := make(chan int)
+	next := make(chan []int)
 	var wg sync.WaitGroup
-	for range min(applyWorkers, len(p.Files)) {
+	for range min(applyWorkers, len(jobs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				f := p.Files[i]
-				changed, err := manifest.EditFile(filepath.Join(p.Dir, filepath.FromSlash(f.File)), f.digest, edits[f.File])
-				outcomes[i] = outcome{changed, err}
+			for job := range next {
+				if len(job) == 1 {
+					f := p.Files[job[0]]
+					changed, err := manifest.EditFile(filepath.Join(p.Dir, filepath.FromSlash(f.File)), f.digest, f.edits)
+					outcomes[job[0]] = outcome{changed, err}
+					continue
+				}
+				specs := make([]manifest.FileEdits, len(job))
+				for k, i := range job {
+					f := p.Files[i]
+					specs[k] = manifest.FileEdits{Path: filepath.Join(p.Dir, filepath.FromSlash(f.File)), Digest: f.digest, Edits: f.edits}
+				}
+				changed, err := manifest.EditFiles(specs)
+				for k, i := range job {
+					outcomes[i] = outcome{err: err}
+					if k < len(changed) {
+						outcomes[i].changed = changed[k]
+					}
+				}
 			}
 		}()
 	}
-	for i := range p.Files {
-		next <- i
+	for _, job := range jobs {
+		next <- job
 	}
 	close(next)
 	wg.Wait()

@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/markdown"
 	"github.com/chart-promoter/chart-promoter/internal/promote/gate"
 )
@@ -135,18 +136,18 @@ func (g *group) commitMessage(signOff *Identity) string {
 	charts, versions := g.targets()
 	froms := map[string]bool{}
 	for _, c := range g.changes {
-		froms[c.From] = true
+		froms[c.fromVersion()] = true
 	}
 	switch {
 	case len(charts) == 1 && len(versions[charts[0]]) == 1 && len(froms) == 1:
-		fmt.Fprintf(&b, "chore(deploy): promote %s %s → %s\n\n", charts[0], g.changes[0].From, versions[charts[0]][0])
+		fmt.Fprintf(&b, "chore(deploy): promote %s %s → %s\n\n", charts[0], g.changes[0].fromVersion(), versions[charts[0]][0])
 	case len(charts) == 1:
 		fmt.Fprintf(&b, "chore(deploy): promote %s to %s\n\n", charts[0], strings.Join(versions[charts[0]], ", "))
 	default:
 		fmt.Fprintf(&b, "chore(deploy): promote %d charts\n\n", len(charts))
 	}
 	for _, c := range g.changes {
-		fmt.Fprintf(&b, "- %s (%s:%d): %s %s → %s\n", c.Application, g.path(c.File), c.Line, chartName(c.Chart), c.From, c.To)
+		fmt.Fprintf(&b, "- %s (%s:%d): %s %s → %s\n", c.owner(), g.path(c.File), c.Line, chartName(c.Chart), c.fromVersion(), c.toVersion())
 	}
 	fmt.Fprintf(&b, "\n%s: %s\n", FingerprintTrailer, g.fingerprint())
 	if signOff != nil {
@@ -173,7 +174,7 @@ func (g *group) body() string {
 	fmt.Fprintln(&b, "| Application | File | Destination | Chart | Change |")
 	fmt.Fprintln(&b, "| --- | --- | --- | --- | --- |")
 	for _, c := range g.changes {
-		app := c.Application
+		app := c.owner()
 		if c.ApplicationSet != "" && c.ApplicationSet != c.Application {
 			app += " (ApplicationSet " + c.ApplicationSet + ")"
 		}
@@ -181,13 +182,24 @@ func (g *group) body() string {
 		if dest == "" {
 			dest = "—"
 		}
-		fmt.Fprintf(&b, "| %s | `%s:%d` | %s | %s | `%s` → `%s` |\n",
-			text(app, 200), cell(g.path(c.File)), c.Line, text(dest, 200), text(chartName(c.Chart), 200), cell(c.From), cell(c.To))
+		file := fmt.Sprintf("`%s:%d`", cell(g.path(c.File)), c.Line)
+		if c.LockFile != "" {
+			file += fmt.Sprintf(", `%s`", cell(g.path(c.LockFile)))
+		}
+		change := fmt.Sprintf("`%s` → `%s`", cell(c.fromVersion()), cell(c.toVersion()))
+		if c.Pin == "digest" {
+			change += fmt.Sprintf(", pinned by digest `%s`", cell(c.To))
+		}
+		if c.Range != "" {
+			change += fmt.Sprintf(" (within `%s`)", cell(c.Range))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n",
+			text(app, 200), file, text(dest, 200), text(chartName(c.Chart), 200), change)
 	}
 	for _, v := range g.versions() {
 		c := v
 		md := c.Metadata
-		fmt.Fprintf(&b, "\n### %s %s\n\n", text(chartName(c.Chart), 200), text(c.To, 200))
+		fmt.Fprintf(&b, "\n### %s %s\n\n", text(chartName(c.Chart), 200), text(c.toVersion(), 200))
 		if md.Description != "" {
 			fmt.Fprintf(&b, "%s\n\n", text(md.Description, 500))
 		}
@@ -233,6 +245,31 @@ func (g *group) body() string {
 		out = out[:max(0, maxBodyBytes-len(m)-64)] + "\n\n… (truncated)\n"
 	}
 	return out + "\n" + m + "\n"
+}
+
+// owner names the change's source in tables: the Application, or what else holds it
+// ("kustomization envs/prod", "chart platform").
+func (c Change) owner() string {
+	if c.Kind == manifest.KindKustomization || c.Kind == manifest.KindChart {
+		return c.Owner
+	}
+	return c.Application
+}
+
+// fromVersion and toVersion are the versions a change moves between, also when From and
+// To are digests (a digest pin).
+func (c Change) fromVersion() string {
+	if c.FromVersion != "" {
+		return c.FromVersion
+	}
+	return c.From
+}
+
+func (c Change) toVersion() string {
+	if c.ToVersion != "" {
+		return c.ToVersion
+	}
+	return c.To
 }
 
 // gateFacts collects, over the group's changes to chart at version to, what verification

@@ -328,6 +328,8 @@ func defaultValue(field string, rules config.Resolved) string {
 		return strconv.FormatBool(rules.Verify.Required.Value)
 	case "separateMajor":
 		return "false"
+	case "pin":
+		return "as written"
 	}
 	return ""
 }
@@ -346,6 +348,8 @@ func defaultOrigin(field string, rules config.Resolved) string {
 		return "default: the chart's own repository"
 	case "separateMajor":
 		return "default: a major update shares the pull request of its group"
+	case "pin":
+		return "default: a tag stays a tag, and a digest the tool pinned stays a digest"
 	}
 	return "default"
 }

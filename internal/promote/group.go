@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
 )
 
 // group is the changes that share one branch, one commit and one pull request.
@@ -52,6 +54,8 @@ const DefaultBranchPrefix = "chart-promoter/"
 //
 //	group-by chart:        chart-promoter/chart/ghcr.io-acme-charts-webapp
 //	group-by application:  chart-promoter/app/argocd/webapp-production
+//	                       chart-promoter/kustomization/envs-prod      (its directory)
+//	                       chart-promoter/helm-chart/charts-platform   (its directory)
 //	group-by all:          chart-promoter/all
 //
 // Each grouping has its own namespace, so switching grouping never collides with the
@@ -67,10 +71,17 @@ func groupChanges(changes []Change, by Grouping, prefix string) []*group {
 	var order []string
 	for _, c := range changes {
 		var key, name, branch string
-		switch by {
-		case GroupByAll:
+		switch {
+		case by == GroupByAll:
 			key, name, branch = "all", "all charts", prefix+"all"
-		case GroupByApplication:
+		case by == GroupByApplication && c.Kind == manifest.KindKustomization:
+			// A kustomization is named by its directory; its own namespace of branches.
+			key, name, branch = "kustomization:"+c.Application, c.Owner, prefix+"kustomization/"+refSafe(strings.ReplaceAll(c.Application, "/", "-"))
+		case by == GroupByApplication && c.Kind == manifest.KindChart:
+			// A Helm chart is named by its name, and grouped by its directory, which is unique.
+			dir := path.Dir(c.File)
+			key, name, branch = "helm-chart:"+dir, c.Owner, prefix+"helm-chart/"+refSafe(strings.ReplaceAll(dir, "/", "-"))
+		case by == GroupByApplication:
 			app := c.Application
 			if c.Namespace != "" {
 				app = c.Namespace + "/" + c.Application
@@ -151,8 +162,8 @@ func (g *group) targets() (charts []string, versions map[string][]string) {
 		if _, ok := versions[name]; !ok {
 			charts = append(charts, name)
 		}
-		if !slices.Contains(versions[name], c.To) {
-			versions[name] = append(versions[name], c.To)
+		if !slices.Contains(versions[name], c.toVersion()) {
+			versions[name] = append(versions[name], c.toVersion())
 		}
 	}
 	sort.Strings(charts)

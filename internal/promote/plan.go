@@ -68,7 +68,8 @@ type Options struct {
 	// and a tag that now holds another digest is an error for its chart (the re-push
 	// alarm). Propose fills it from the open pull requests; nil knows of none.
 	Known map[gate.TagRef][]gate.Known
-	// Now is the age gate's clock and the stages' soak clock; nil means time.Now.
+	// Now is the run's clock: the age gate's, the stages' soak clock, and the time
+	// Chart.lock files record as generated; nil means time.Now.
 	Now func() time.Time
 	// Stages say where the soak clock of the config's stages reads the history.
 	Stages StageOptions
@@ -157,8 +158,26 @@ type Change struct {
 	// the newest version of the current major beside it. apply and the plan's diff make
 	// the major one; promote proposes both.
 	Update string `json:"update,omitempty"`
+	// Owner names what the source belongs to: "Application webapp", "kustomization
+	// envs/prod", "chart platform".
+	Owner string `json:"owner"`
+	// Pin is "digest" when To is the manifest digest of ToVersion (pin: digest); then
+	// FromVersion is the version From stands for.
+	Pin         string `json:"pin,omitempty"`
+	FromVersion string `json:"fromVersion,omitempty"`
+	ToVersion   string `json:"toVersion,omitempty"`
+	// Range is a Helm chart's version range in Chart.yaml, kept as it is: only LockFile
+	// moves. LockFile is the chart's Chart.lock, whose digest is recomputed.
+	Range    string `json:"range,omitempty"`
+	LockFile string `json:"lockFile,omitempty"`
+	// StaleArchive is the vendored charts/NAME-VERSION.tgz of From, which the change leaves
+	// stale until helm dependency build runs again.
+	StaleArchive string `json:"staleArchive,omitempty"`
 
 	edit manifest.Edit
+	// dependency is the source as discovery read it when it is a Helm chart's dependency,
+	// which is moved from it (with its Chart.lock); nil for any other source.
+	dependency *manifest.Source
 	// sourcePath and elementPath place the source's Helm settings for rendering.
 	sourcePath, elementPath string
 	// recorded is what the marker records of To beyond its digest, shared by the changes
@@ -223,6 +242,10 @@ type FileEdit struct {
 	File          string
 	Before, After []byte
 	digest        [sha256.Size]byte
+	// edits are what turns Before into After; bundle names the files written together
+	// with this one (a chart's Chart.yaml and Chart.lock), "" for none.
+	edits  []manifest.Edit
+	bundle string
 }
 
 // candidate is a source that may move, with what its policy allows.
@@ -230,6 +253,9 @@ type candidate struct {
 	src        manifest.Source
 	current    version.Version
 	constraint *version.Constraint
+	// unranged is the constraint without a Helm chart's range, to tell a reviewer what the
+	// range holds back; nil when there is no range.
+	unranged *version.Constraint
 	// rules is what the config file says about the source (age, verification…).
 	rules config.Resolved
 	// policy is the source's gate policy, nil when it gates on nothing but "is it a chart".
@@ -404,7 +430,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	plan.Changes = splitMajors(plan.Changes, minors)
 	plan.digests = found.Files
 	plan.dropConflicts()
-	plan.preview(found.Files)
+	plan.preview(found.Files, now())
 	plan.sort()
 	if opts.Render != nil {
 		plan.render(ctx, *opts.Render)
@@ -434,22 +460,16 @@ func assess(src manifest.Source, defaultConstraint string, rules config.Resolved
 		return skip("ignored by " + origin)
 	}
 	rev := src.Revision
+	if src.DigestVersion != "" {
+		rev = src.DigestVersion // a digest pin stands for the version its comment names
+	}
 	kind := version.Classify(rev)
 	if src.Location.Problem != "" && (kind == version.Pin || kind == version.Other) {
 		// An alias reads as its anchor's name: the problem says more than "not a version".
 		return skip("cannot be edited safely: " + src.Location.Problem)
 	}
-	switch kind {
-	case version.Range:
-		return skip(fmt.Sprintf("targetRevision %q is a range: Argo CD resolves it at sync time", rev))
-	case version.Digest:
-		return skip(fmt.Sprintf("targetRevision %q is a digest: pinned on purpose", rev))
-	case version.Templated:
-		return skip(fmt.Sprintf("targetRevision %q is templated: its value is only known after rendering", rev))
-	case version.Empty:
-		return skip("targetRevision is empty: Argo CD follows the newest version itself")
-	case version.Other:
-		return skip(fmt.Sprintf("targetRevision %q is not a version", rev))
+	if reason := revisionSkip(src.Form, rev, kind); reason != "" {
+		return skip(reason)
 	}
 	if src.Location.Problem != "" {
 		return skip("cannot be edited safely: " + src.Location.Problem)
@@ -463,7 +483,16 @@ func assess(src manifest.Source, defaultConstraint string, rules config.Resolved
 	if err != nil {
 		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: fmt.Sprintf("%v, set by %s", err, origin)}
 	}
+	c := candidate{src: src, current: current, constraint: constraint, rules: rules}
+	if src.Dependency != nil && src.Dependency.Range != "" {
+		// Helm builds only what the range allows: the lock moves within it.
+		c.unranged = constraint
+		if c.constraint, origin, err = withinRange(text, origin, src.Dependency.Range); err != nil {
+			return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: err.Error()}
+		}
+	}
 	src.ConstraintOrigin = origin
+	c.src.ConstraintOrigin = origin
 	var policy GatePolicy
 	if policyOf != nil {
 		policy = policyOf(src)
@@ -471,7 +500,7 @@ func assess(src manifest.Source, defaultConstraint string, rules config.Resolved
 	if err := policy.validate(); err != nil {
 		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: "gate policy: " + err.Error()}
 	}
-	c := candidate{src: src, current: current, constraint: constraint, rules: rules, group: constraint.String()}
+	c.group = c.constraint.String()
 	if !policy.zero() {
 		c.policy, c.group = &policy, c.group+"\x00"+policy.key()
 	}
@@ -481,10 +510,7 @@ func assess(src manifest.Source, defaultConstraint string, rules config.Resolved
 // decide turns a candidate and its group's answer into a change or a skip.
 func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 	src := c.src
-	spelling := version.HelmVersion
-	if src.Form != manifest.HelmOCI {
-		spelling = version.RawTag
-	}
+	spelling := src.Form.Spelling()
 	a := r.answers[c.group]
 	if a.err != nil {
 		return nil, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: a.err.Error()}
@@ -504,19 +530,32 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 	switch {
 	case nothingNewer:
 		return skip(fmt.Sprintf("no version newer than %s that %s allows passes every gate", src.Revision, c.constraint))
+	case best == nil && c.unranged != nil:
+		return skip(fmt.Sprintf("no version in %d tags satisfies %s", r.tagCount, c.constraint) + heldBackByRange(c, r))
 	case best == nil:
 		return skip(fmt.Sprintf("no version in %d tags satisfies %s", r.tagCount, c.constraint))
 	}
+	current := src.Revision
+	if src.DigestVersion != "" {
+		current = src.DigestVersion
+	}
 	switch cmp := version.Compare(best.version.SemVer, c.current.SemVer); {
+	case cmp == 0 && c.unranged != nil:
+		if held := heldBackByRange(c, r); held != "" {
+			return skip(fmt.Sprintf("%s is the newest version %s allows", current, c.constraint) + held)
+		}
+		_, s, _ := skip(fmt.Sprintf("up to date: %s is the newest version %s allows", current, c.constraint))
+		s.UpToDate = true
+		return nil, s, nil
 	case cmp == 0:
-		_, s, _ := skip(fmt.Sprintf("up to date: %s is the newest version %s allows", src.Revision, c.constraint))
+		_, s, _ := skip(fmt.Sprintf("up to date: %s is the newest version %s allows", current, c.constraint))
 		s.UpToDate = true
 		return nil, s, nil
 	case cmp < 0:
-		return skip(fmt.Sprintf("%s is newer than every chart version %s allows (newest %s): never downgraded", src.Revision, c.constraint, best.version))
+		return skip(fmt.Sprintf("%s is newer than every chart version %s allows (newest %s): never downgraded", current, c.constraint, best.version))
 	}
 	to := best.version.Spell(spelling)
-	return &Change{
+	change := &Change{
 		File:             src.File,
 		Line:             src.Location.Line,
 		Column:           src.Location.Column,
@@ -542,7 +581,23 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		sourcePath:       src.SourcePath,
 		elementPath:      src.ElementPath,
 		recorded:         best.recorded,
-	}, nil, nil
+		Owner:            src.Owner(),
+	}
+	if err := pinAs(change, c, best); err != nil {
+		return nil, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: err.Error()}
+	}
+	if d := src.Dependency; d != nil {
+		change.dependency = &src
+		change.Range, change.LockFile = d.Range, d.LockFile
+		if d.Range != "" {
+			change.Warnings = append(change.Warnings, "Chart.yaml's range "+d.Range+" allows "+to+": Chart.yaml stays as it is, only "+d.LockFile+" moves")
+		}
+		if d.Archive != "" {
+			change.StaleArchive = d.Archive
+			change.Warnings = append(change.Warnings, d.Archive+" is the vendored archive of "+src.Revision+" and is stale after this change: run helm dependency build and commit charts/ (chart-promoter does not download archives)")
+		}
+	}
+	return change, nil, nil
 }
 
 // heldAbove returns the held versions newer than current, spelled as the source spells
@@ -606,53 +661,65 @@ func (p *Plan) dropConflicts() {
 
 // preview computes every edited file in memory, so a plan shows exactly the bytes apply
 // would write.
-func (p *Plan) preview(digests map[string][sha256.Size]byte) {
-	byFile := map[string][]int{}
-	var order []string
-	for i, c := range p.Changes {
-		if byFile[c.File] == nil {
-			order = append(order, c.File)
+func (p *Plan) preview(digests map[string][sha256.Size]byte, now time.Time) {
+	read := func(file string) ([]byte, error) {
+		data, err := os.ReadFile(filepath.Join(p.Dir, filepath.FromSlash(file)))
+		if err != nil {
+			return nil, err
 		}
-		byFile[c.File] = append(byFile[c.File], i)
+		if sha256.Sum256(data) != digests[file] {
+			return nil, errors.New("the file changed while it was being planned; run again")
+		}
+		return data, nil
 	}
 	drop := map[int]bool{}
-	for _, file := range order {
-		idx := byFile[file]
-		fail := func(err error) {
+	fail := func(file string, line int, err error, changes []int) {
+		p.Errors = append(p.Errors, Error{File: file, Line: line, Message: fmt.Sprintf("%v (%d change(s) in this file not made)", err, len(changes))})
+		for _, i := range changes {
+			drop[i] = true
+		}
+	}
+	files, failures := editsFor(p.Changes, read, now)
+	for _, f := range failures {
+		fail(f.file, f.line, f.err, f.changes)
+	}
+	// A chart's Chart.yaml and Chart.lock stand or fall together.
+	failedBundles := map[string]bool{}
+	var edited []FileEdit
+	for _, f := range files {
+		before, err := read(f.file)
+		var after []byte
+		if err == nil {
+			// Splice, not Rewrite: the parse that proves an edit is left to Apply, so that a
+			// plan of a whole fleet costs one parse per file.
+			after, err = manifest.Splice(before, f.edits)
+		}
+		if err != nil {
 			line := 0
 			var refused *manifest.RefusedError
 			if errors.As(err, &refused) {
 				line = refused.Line
 			}
-			p.Errors = append(p.Errors, Error{File: file, Line: line, Message: fmt.Sprintf("%v (%d change(s) in this file not made)", err, len(idx))})
-			for _, i := range idx {
-				drop[i] = true
+			fail(f.file, line, err, f.changes)
+			if f.bundle != "" {
+				failedBundles[f.bundle] = true
 			}
-		}
-		before, err := os.ReadFile(filepath.Join(p.Dir, filepath.FromSlash(file)))
-		if err != nil {
-			fail(err)
-			continue
-		}
-		if sha256.Sum256(before) != digests[file] {
-			fail(errors.New("the file changed while it was being planned; run again"))
-			continue
-		}
-		edits := make([]manifest.Edit, 0, len(idx))
-		for _, i := range idx {
-			if p.Changes[i].edits() {
-				edits = append(edits, p.Changes[i].edit)
-			}
-		}
-		// Splice, not Rewrite: the parse that proves an edit is left to Apply, so that a plan
-		// of a whole fleet costs one parse per file.
-		after, err := manifest.Splice(before, edits)
-		if err != nil {
-			fail(err)
 			continue
 		}
 		if !bytes.Equal(before, after) {
-			p.Files = append(p.Files, FileEdit{File: file, Before: before, After: after, digest: digests[file]})
+			edited = append(edited, FileEdit{File: f.file, Before: before, After: after, digest: digests[f.file], edits: f.edits, bundle: f.bundle})
+		}
+	}
+	for _, f := range edited {
+		if !failedBundles[f.bundle] || f.bundle == "" {
+			p.Files = append(p.Files, f)
+		}
+	}
+	for _, f := range files {
+		if failedBundles[f.bundle] && f.bundle != "" {
+			for _, i := range f.changes {
+				drop[i] = true
+			}
 		}
 	}
 	if len(drop) > 0 {

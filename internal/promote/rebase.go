@@ -18,8 +18,13 @@ import (
 func (pr *proposer) files(base plumbing.Hash) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	byFile := map[string][]Change{}
+	var charts []Change
 	var order []string
 	for _, c := range pr.group.changes {
+		if c.dependency != nil {
+			charts = append(charts, c)
+			continue
+		}
 		if byFile[c.File] == nil {
 			order = append(order, c.File)
 		}
@@ -47,7 +52,49 @@ func (pr *proposer) files(base plumbing.Hash) (map[string][]byte, error) {
 		}
 		out[repoPath] = after
 	}
+	if len(charts) > 0 {
+		if err := pr.chartFiles(base, charts, out); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// chartFiles adds to out the Chart.yaml and Chart.lock files the group's dependency
+// changes edit, computed on top of the base. A chart's two files move together and the
+// lock's digest covers both, so they are edited only when the base holds exactly what the
+// plan read; otherwise the group fails and the next run plans from the new content.
+func (pr *proposer) chartFiles(base plumbing.Hash, changes []Change, out map[string][]byte) error {
+	read := func(file string) ([]byte, error) {
+		data, err := pr.deps.Git.ReadFile(base, pr.deps.RepoPath(file))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s is not on %s: commit it, or plan against the base branch", file, pr.opts.Base)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s at %s: %w", file, pr.opts.Base, err)
+		}
+		if sha256.Sum256(data) != pr.plan.digest(file) {
+			return nil, fmt.Errorf("%s changed on the base branch during the run; re-run to plan again", file)
+		}
+		return data, nil
+	}
+	files, failures := editsFor(changes, read, pr.opts.Now())
+	if len(failures) > 0 {
+		f := failures[0]
+		return fmt.Errorf("%s: %w", f.file, f.err)
+	}
+	for _, f := range files {
+		current, err := read(f.file)
+		if err != nil {
+			return err
+		}
+		after, err := manifest.Rewrite(current, f.edits)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.file, err)
+		}
+		out[pr.deps.RepoPath(f.file)] = after
+	}
+	return nil
 }
 
 // rebaseEdits returns the edits for one file as it stands at the base. If the base holds
@@ -88,7 +135,7 @@ type sourceKey struct{ path, chart string }
 // sourcesByPath scans one file's bytes and indexes its sources by sourceKey.
 func sourcesByPath(file string, data []byte) map[sourceKey]manifest.Source {
 	out := map[sourceKey]manifest.Source{}
-	for _, s := range manifest.Scan(file, data).Sources() {
+	for _, s := range manifest.ScanFile(file, data).Sources() {
 		out[sourceKey{s.Location.Path, s.Chart}] = s
 	}
 	return out

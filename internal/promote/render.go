@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/render"
 )
@@ -71,7 +72,7 @@ func (p *Plan) render(ctx context.Context, o RenderOptions) {
 			return
 		}
 		c := &p.Changes[i]
-		res := render.NewResult(c.From, c.To)
+		res := render.NewResult(c.fromVersion(), c.toVersion())
 		c.Render = res
 		from := get(c.Chart, strings.ReplaceAll(c.From, "+", "_"), c.From)
 		to := get(c.Chart, c.Digest, c.To)
@@ -91,6 +92,12 @@ func (p *Plan) render(ctx context.Context, o RenderOptions) {
 			links[pair] = render.ReleaseNotes(ctx, o.Releases, o.ReleaseHosts, append(candidates, md.Home), md.Name, md.Version)
 		}
 		res.ValuesDiff, res.ReleaseNotes = valuesDiffs[pair], links[pair]
+		if c.Kind == manifest.KindKustomization || c.Kind == manifest.KindChart {
+			// The values such a source renders with are not read (yet): the chart's own
+			// values diff above is what a reviewer gets.
+			res.Note("manifests not rendered: rendering reads an Argo CD Application's Helm settings, not a %s's", strings.ToLower(c.Kind))
+			continue
+		}
 
 		data, ok := files[c.File]
 		if !ok {

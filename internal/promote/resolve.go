@@ -19,6 +19,8 @@ import (
 type resolution struct {
 	tagCount int
 	ignored  int
+	// versions are the repository's versions, newest first.
+	versions []version.Version
 	err      error
 	answers  map[string]answer
 }
@@ -149,7 +151,7 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 		}
 	}
 
-	r := &resolution{tagCount: len(tags), ignored: len(ignored), answers: make(map[string]answer, len(groups))}
+	r := &resolution{tagCount: len(tags), ignored: len(ignored), versions: versions, answers: make(map[string]answer, len(groups))}
 	for key, g := range groups {
 		allows := func(v version.Version) bool {
 			switch {
