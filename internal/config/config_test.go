@@ -78,7 +78,7 @@ func TestReadDecodesEveryFieldWithItsPlace(t *testing.T) {
 		{"rules[2].ignore", *r2.Ignore, Setting[bool]{true, Pos{32, 5}}},
 		{"rules[2].releaseTime", r2.ReleaseTime.Value, []TimeSource{Created}},
 		{"rules[2].verify.required", r2.Verify.Required.Value, false},
-		{"rules[2].pin", *r2.Pin, Setting[Pin]{PinDigest, Pos{36, 5}}},
+		{"rules[2].pin", *r2.Pin, Setting[Pin]{PinDigest, Pos{37, 5}}},
 		{"rules[0] leaves pin to others", r0.Pin == nil, true},
 	}
 	for _, c := range checks {
@@ -237,7 +237,7 @@ func TestReadDecodesStagesAndLimits(t *testing.T) {
 		got, want any
 	}{
 		{"rules[2].separateMajor", *cfg.Rules[2].SeparateMajor, Setting[bool]{true, Pos{36, 5}}},
-		{"stages[0] position", staging.Pos, Pos{38, 5}},
+		{"stages[0] position", staging.Pos, Pos{39, 5}},
 		{"stages[0] takes from the registry", staging.Upstream(), false},
 		{"stages[0] matches by chart by default", staging.Match, MatchChart},
 		{"stages[0] has no Argo CD gate", staging.ArgoCD == nil, true},
@@ -245,10 +245,10 @@ func TestReadDecodesStagesAndLimits(t *testing.T) {
 		{"stages[1] takes from staging", production.From, "staging"},
 		{"stages[1] soaks a day", production.Soak, 24 * time.Hour},
 		{"stages[1] matches by name", production.Match, MatchName},
-		{"stages[1].argocd", *production.ArgoCD, ArgoCD{Pos: Pos{47, 7}, Server: "https://argocd.staging.example.com", TokenEnv: "ARGOCD_STAGING_TOKEN", RequireHealthy: true, RequireSynced: false}},
+		{"stages[1].argocd", *production.ArgoCD, ArgoCD{Pos: Pos{48, 7}, Server: "https://argocd.staging.example.com", TokenEnv: "ARGOCD_STAGING_TOKEN", RequireHealthy: true, RequireSynced: false}},
 		{"stages[2] takes from production, without a soak", [2]any{eu.From, eu.Soak}, [2]any{"production", time.Duration(0)}},
 		{"limits as written", cfg.Limits(), Limits{MaxOpen: 10, MaxNewPerRun: 3}},
-		{"maxOpenPullRequests position", cfg.MaxOpenPullRequests.Pos, Pos{53, 1}},
+		{"maxOpenPullRequests position", cfg.MaxOpenPullRequests.Pos, Pos{54, 1}},
 	}
 	for _, c := range checks {
 		if fmt.Sprintf("%#v", c.got) != fmt.Sprintf("%#v", c.want) {
