@@ -24,20 +24,20 @@ const LockFileName = "Chart.lock"
 // dependencies] hashed with SHA-256 (helm.sh/helm/v3 internal/resolver HashReq). `helm
 // dependency build` compares it with the digest the lock records and refuses a lock
 // whose digest differs ("out of sync").
-func LockDigest(chartYAML, chartLock []byte) (string, error) {
+func LockDigest(chartYAML, lock []byte) (string, error) {
 	c, err := loader.LoadFiles([]*loader.BufferedFile{
 		{Name: "Chart.yaml", Data: chartYAML},
-		{Name: LockFileName, Data: chartLock},
+		{Name: LockFileName, Data: lock},
 	})
 	if err != nil {
-		return "", fmt.Errorf("Helm cannot load the chart: %w", err)
+		return "", fmt.Errorf("the chart does not load in Helm: %w", err)
 	}
 	if c.Metadata.APIVersion != chart.APIVersionV2 {
 		// Helm 2's charts keep dependencies in requirements.yaml and hash them differently.
-		return "", fmt.Errorf("Chart.yaml has apiVersion %q: only apiVersion v2 charts keep their dependencies in Chart.yaml and Chart.lock", c.Metadata.APIVersion)
+		return "", fmt.Errorf("apiVersion %q in Chart.yaml: only apiVersion v2 charts keep their dependencies in Chart.yaml and Chart.lock", c.Metadata.APIVersion)
 	}
 	if c.Lock == nil {
-		return "", errors.New("Chart.lock is empty")
+		return "", errors.New("the chart's Chart.lock is empty")
 	}
 	data, err := json.Marshal([2][]*chart.Dependency{c.Metadata.Dependencies, c.Lock.Dependencies})
 	if err != nil {

@@ -55,7 +55,7 @@ func withinRange(text, origin, rng string) (*version.Constraint, string, error) 
 	if text == version.AnyVersion {
 		c, err := version.ParseConstraint(rng)
 		if err != nil {
-			return nil, "", fmt.Errorf("Chart.yaml's version range %q: %v", rng, err)
+			return nil, "", fmt.Errorf("the version range %q in Chart.yaml: %v", rng, err)
 		}
 		return c, "the version range in Chart.yaml", nil
 	}
