@@ -218,10 +218,7 @@ func (d *stageDecision) upstream() (*Upstream, []Upstream) {
 // spell writes v as a source of form f writes versions.
 func spell(v version.Version, f manifest.Form) string {
 	v.Tag = version.TagSpelling(v.Tag)
-	if f == manifest.HelmOCI {
-		return v.Spell(version.HelmVersion)
-	}
-	return v.Spell(version.RawTag)
+	return v.Spell(f.Spelling())
 }
 
 // decideStaged is decide for a downstream candidate: the change to the stage's version
