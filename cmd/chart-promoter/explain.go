@@ -42,7 +42,7 @@ what a plan proposes for the source or why it proposes nothing.`,
 	fl.StringVar(&f.dir, "dir", ".", "directory of Argo CD manifests to scan")
 	fl.StringVar(&f.config, "config", "", "repository config file (default: chart-promoter.yaml in --dir, else in .github/)")
 	fl.StringVar(&f.constraint, "constraint", "", "semver constraint where neither a manifest nor a config rule sets one, as for plan")
-	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml and *.yml)")
+	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml, *.yml and Kustomization)")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object {query, config, precedence, sources}")
 	fl.BoolVar(&f.offline, "offline", false, "explain the policy only: do not ask the registry what a plan would propose")

@@ -54,7 +54,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.config, "config", "", "repository config file (default: "+config.FileName+" in --dir, else in .github/)")
 	fl.StringArrayVar(&f.charts, "chart", nil, "only promote this chart repository, e.g. oci://ghcr.io/acme/charts/webapp (repeatable)")
 	fl.StringVar(&f.constraint, "constraint", "", "semver constraint where neither a manifest nor a config rule sets one (default \"*\": newest release)")
-	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml and *.yml)")
+	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml, *.yml and Kustomization)")
 	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	f.outputFlags.register(cmd, "one document {changes, skipped, errors, warnings}")
 	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
