@@ -17,6 +17,8 @@ type scanner struct {
 	sources  []Source
 	skipped  []Skip
 	problems []Problem
+	// paths are the Git sources' paths, to name the Applications that deploy a directory.
+	paths []PathSource
 	// left is what aliases, merge keys and list-generator elements may still add to the
 	// file's reading, in expandedSize units; memo remembers the sizes of anchored nodes.
 	left int
@@ -216,7 +218,12 @@ func (s *scanner) source(src *yaml.Node, path string, o owner) {
 	}
 	named := chartReference(repoURL, chart)
 	if !named.isChart {
-		return // a Git repository, an https Helm repository or a ref-only source: not ours
+		// A Git repository, an https Helm repository or a ref-only source: not ours. A Git
+		// source's path is noted, to name the Applications that deploy a kustomization.
+		if p := scalarValue(lookup(src, "path")); p != "" && chart == "" && !isTemplate(p) {
+			s.paths = append(s.paths, PathSource{File: s.file, Line: line(src), Application: o.name, RepoURL: repoURL, Path: p})
+		}
+		return
 	}
 	ref, form := named.ref, named.form
 	skip.Chart = ref

@@ -59,6 +59,8 @@ type Result struct {
 	Skipped []Skip
 	// Problems are files that look like Argo CD manifests but cannot be read.
 	Problems []Problem
+	// Paths are the Applications' Git sources with a path, sorted by file and line.
+	Paths []PathSource
 	// Files holds a SHA-256 of each file that has a source, and of each file a source
 	// would edit too (a chart's Chart.lock), so edits can refuse a file that changed after
 	// it was read.
@@ -184,6 +186,7 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		res.Sources = append(res.Sources, r.sources...)
 		res.Skipped = append(res.Skipped, r.skipped...)
 		res.Problems = append(res.Problems, r.problems...)
+		res.Paths = append(res.Paths, r.paths...)
 		if len(r.sources) > 0 {
 			res.Files[r.file] = r.digest
 			for f, digest := range r.related {
@@ -274,6 +277,8 @@ type FileScan struct {
 	// related are the other files the sources would edit (Chart.lock beside Chart.yaml),
 	// with their SHA-256 as read.
 	related map[string][sha256.Size]byte
+	// paths are the Git sources with a path.
+	paths []PathSource
 }
 
 // Sources returns the file's OCI chart sources.
@@ -419,7 +424,7 @@ func Scan(name string, data []byte) (r FileScan) {
 		}
 		s.document(doc.Content[0], prefix)
 	}
-	r.sources, r.skipped, r.problems = mergeShared(s.sources), s.skipped, s.problems
+	r.sources, r.skipped, r.problems, r.paths = mergeShared(s.sources), s.skipped, s.problems, s.paths
 	return r
 }
 

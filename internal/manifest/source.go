@@ -164,6 +164,13 @@ type Location struct {
 	Problem string
 }
 
+// PathSource is an Application's Git source with a path: what deploys a directory of the
+// repository, such as a kustomization's.
+type PathSource struct {
+	File, Application, RepoURL, Path string
+	Line                             int
+}
+
 // Skip is something discovery passed over on purpose, with the reason.
 type Skip struct {
 	File        string

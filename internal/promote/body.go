@@ -179,6 +179,9 @@ func (g *group) body() string {
 			app += " (ApplicationSet " + c.ApplicationSet + ")"
 		}
 		dest := c.Destination
+		if len(c.DeployedBy) > 0 {
+			dest = "synced by " + strings.Join(c.DeployedBy, "; ")
+		}
 		if dest == "" {
 			dest = "—"
 		}

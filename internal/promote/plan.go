@@ -173,6 +173,9 @@ type Change struct {
 	// StaleArchive is the vendored charts/NAME-VERSION.tgz of From, which the change leaves
 	// stale until helm dependency build runs again.
 	StaleArchive string `json:"staleArchive,omitempty"`
+	// DeployedBy names the Applications whose Git source points at the directory of a
+	// kustomization or a Helm chart: what syncs the change.
+	DeployedBy []string `json:"deployedBy,omitempty"`
 
 	edit manifest.Edit
 	// dependency is the source as discovery read it when it is a Helm chart's dependency,
@@ -430,6 +433,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	plan.Changes = splitMajors(plan.Changes, minors)
 	plan.digests = found.Files
 	plan.dropConflicts()
+	plan.nameDeployers(found.Paths)
 	plan.preview(found.Files, now())
 	plan.sort()
 	if opts.Render != nil {

@@ -122,6 +122,9 @@ func TestPlanAndApplyMoveApplicationsKustomizationsAndChartLocksAlike(t *testing
 	if c := plan.Changes[5]; c.Constraint != "^17" || c.Chart != chart("redis") {
 		t.Errorf("the queue dependency moves under %q (%s), want the comment's ^17", c.Constraint, c.Chart)
 	}
+	if c := plan.Changes[6]; len(c.DeployedBy) != 1 || !strings.HasPrefix(c.DeployedBy[0], "Application shop (apps/podinfo.yaml:") {
+		t.Errorf("the kustomization is deployed by %q, want the Application shop whose path is envs/prod", c.DeployedBy)
+	}
 	if c := plan.Changes[4]; c.Constraint != "~18.1.0" {
 		t.Errorf("the sessions dependency moves under %q, want Chart.yaml's range", c.Constraint)
 	}
@@ -254,7 +257,7 @@ func TestPromoteOpensOnePullRequestPerKustomizationChartAndApplication(t *testin
 		t.Errorf("the digest pin's pull request does not show version and digest: %q\n%s", pin.Title, pin.Body)
 	}
 	k := byBranch["chart-promoter/kustomization/envs-prod"]
-	if !strings.Contains(k.Body, "| kustomization envs/prod |") {
+	if !strings.Contains(k.Body, "| kustomization envs/prod |") || !strings.Contains(k.Body, "synced by Application shop") {
 		t.Errorf("the kustomization's pull request does not name it:\n%s", k.Body)
 	}
 }
