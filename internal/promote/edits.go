@@ -33,9 +33,13 @@ type fileFailure struct {
 // stands with read. A change's own edit serves Argo CD manifests and kustomizations; a
 // Helm chart's dependencies are moved together, Chart.yaml and Chart.lock in one go
 // (manifest.DependencyEdits), the lock's digest computed over all of them and generated
-// set to now. Files come out in the order of changes; a failure costs every change of
-// its file (or of its chart, for a chart's pair).
-func editsFor(changes []Change, read func(file string) ([]byte, error), now time.Time) ([]fileEdits, []fileFailure) {
+// set to now. Only the changes make says make edits (nil: all of them); the others are
+// still carried, so that a failure costs them too. Files come out in file order; a
+// failure costs every change of its file (or of its chart, for a chart's pair).
+func editsFor(changes []Change, makes func(Change) bool, read func(file string) ([]byte, error), now time.Time) ([]fileEdits, []fileFailure) {
+	if makes == nil {
+		makes = func(Change) bool { return true }
+	}
 	var out []fileEdits
 	var failures []fileFailure
 	index := map[string]int{}
@@ -54,10 +58,14 @@ func editsFor(changes []Change, read func(file string) ([]byte, error), now time
 	for i, c := range changes {
 		if c.dependency == nil {
 			var edits []manifest.Edit
-			if c.edits() { // the minor half of a split update makes no edit of its own
+			if makes(c) {
 				edits = []manifest.Edit{c.edit}
 			}
 			add(c.File, "", edits, []int{i})
+			continue
+		}
+		if !makes(c) {
+			add(c.File, c.File, nil, []int{i})
 			continue
 		}
 		if charts[c.File] == nil {

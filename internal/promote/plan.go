@@ -683,7 +683,8 @@ func (p *Plan) preview(digests map[string][sha256.Size]byte, now time.Time) {
 			drop[i] = true
 		}
 	}
-	files, failures := editsFor(p.Changes, read, now)
+	// The minor half of a split update is proposed on its own branch, not applied.
+	files, failures := editsFor(p.Changes, Change.edits, read, now)
 	for _, f := range failures {
 		fail(f.file, f.line, f.err, f.changes)
 	}

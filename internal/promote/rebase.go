@@ -78,7 +78,7 @@ func (pr *proposer) chartFiles(base plumbing.Hash, changes []Change, out map[str
 		}
 		return data, nil
 	}
-	files, failures := editsFor(changes, read, pr.opts.Now())
+	files, failures := editsFor(changes, nil, read, pr.opts.Now())
 	if len(failures) > 0 {
 		f := failures[0]
 		return fmt.Errorf("%s: %w", f.file, f.err)
@@ -123,7 +123,10 @@ func rebaseEdits(file string, current []byte, changes []Change, planned [sha256.
 		case s.Location.Problem != "":
 			return nil, fmt.Errorf("%s:%d: %s", file, s.Location.Line, s.Location.Problem)
 		}
-		edits = append(edits, manifest.Edit{Location: s.Location, Old: c.From, New: c.To})
+		// The planned edit where the value now is: a digest pin keeps its comment.
+		e := c.edit
+		e.Location, e.Old = s.Location, c.From
+		edits = append(edits, e)
 	}
 	return edits, nil
 }
