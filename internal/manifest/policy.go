@@ -141,6 +141,8 @@ func commentPolicy(comments ...string) (policy, string) {
 				directive = strings.TrimSpace(name) + "=" + strings.TrimSpace(value)
 			}
 			switch {
+			case directive == "":
+				return p, "comment \"# " + text + "\" gives no directive: write \"# chart-promoter: constraint=RANGE\" or \"# chart-promoter: ignore\" (this source is not promoted until it is fixed)"
 			case directive == "ignore":
 				p.ignore, p.ignoreOrigin = true, "comment \"# "+text+"\""
 			case strings.HasPrefix(directive, "constraint="):
