@@ -362,25 +362,34 @@ func TestDiscoverSkipsFilesLargerThanTheLimit(t *testing.T) {
 	}
 }
 
-// A "# chart-promoter:" comment with nothing after the marker is a mistake the user must
-// see, at the source's line, and the source is not promoted meanwhile (found by FuzzScan,
-// where it once indexed an empty list).
-func TestAnEmptyCommentDirectiveIsAProblemAtItsSource(t *testing.T) {
-	data := []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    repoURL: ghcr.io/acme/charts\n    chart: webapp\n    targetRevision: 1.2.3 # chart-promoter:\n")
-	r := Scan("app.yaml", data)
-	if len(r.Sources()) != 0 {
-		t.Errorf("a source with an empty directive was promoted: %+v", r.Sources())
-	}
-	var found bool
-	for _, p := range r.Problems() {
-		if strings.Contains(p.Message, "gives no directive") {
-			found = true
-			if p.Line != 9 {
-				t.Errorf("problem at line %d, want 9: %s", p.Line, p.Message)
+// A "# chart-promoter:" comment with no directive name ("# chart-promoter:", "=x") is a
+// mistake the user must see, at the source's line, and the source is not promoted
+// meanwhile (found by FuzzScan, where both once indexed an empty list).
+func TestACommentDirectiveWithoutANameIsAProblemAtItsSource(t *testing.T) {
+	for comment, want := range map[string]string{
+		"# chart-promoter:":      "gives no directive",
+		"# chart-promoter: =1.2": "unknown directive",
+		"#chart-promoter:=":      "unknown directive",
+		"# chart-promoter: : : ": "unknown directive",
+	} {
+		t.Run(comment, func(t *testing.T) {
+			data := []byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    repoURL: ghcr.io/acme/charts\n    chart: webapp\n    targetRevision: 1.2.3 " + comment + "\n")
+			r := Scan("app.yaml", data)
+			if len(r.Sources()) != 0 {
+				t.Errorf("a source with a nameless directive was promoted: %+v", r.Sources())
 			}
-		}
-	}
-	if !found {
-		t.Fatalf("no problem names the empty directive: %+v", r.Problems())
+			var found bool
+			for _, p := range r.Problems() {
+				if strings.Contains(p.Message, want) {
+					found = true
+					if p.Line != 9 {
+						t.Errorf("problem at line %d, want 9: %s", p.Line, p.Message)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("no problem says %q: %+v", want, r.Problems())
+			}
+		})
 	}
 }

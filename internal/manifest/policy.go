@@ -159,7 +159,11 @@ func commentPolicy(comments ...string) (policy, string) {
 				p.version = v
 			default:
 				msg := "unknown directive in comment \"# " + text + "\""
-				name := strings.TrimSpace(strings.FieldsFunc(directive+" ", func(r rune) bool { return r == '=' || r == ':' || r == ' ' })[0])
+				// The directive's name is its first word; "=ignore" has none, and guesses nothing.
+				var name string
+				if words := strings.FieldsFunc(directive, func(r rune) bool { return r == '=' || r == ':' || r == ' ' }); len(words) > 0 {
+					name = words[0]
+				}
 				if guess, ok := suggest.Closest(name, directives); ok && guess == "constraint" {
 					msg += ": did you mean \"# chart-promoter: constraint=RANGE\"?"
 				} else if ok {
