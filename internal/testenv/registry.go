@@ -55,6 +55,7 @@ type registryConfig struct {
 	middlewares    []func(http.Handler) http.Handler
 	referrersAPI   bool
 	clientCerts    bool
+	http2          bool
 }
 
 // WithClientCertificates makes the registry demand a client certificate signed by its CA
@@ -77,6 +78,14 @@ func WithTokenAuth(user, password string) RegistryOption {
 // WithMiddleware wraps the registry's handler, for example to inject faults; the first middleware given is the outermost.
 func WithMiddleware(mw func(http.Handler) http.Handler) RegistryOption {
 	return func(c *registryConfig) { c.middlewares = append(c.middlewares, mw) }
+}
+
+// WithHTTP2 offers HTTP/2 as well as HTTP/1.1 over TLS, as the registry binary does by
+// default (its http.http2.disabled setting) and as the big hosted registries do. It is an
+// option rather than the default because ResetConnection (see Faults) needs HTTP/1.1:
+// an HTTP/2 stream cannot be hijacked to reset its connection.
+func WithHTTP2() RegistryOption {
+	return func(c *registryConfig) { c.http2 = true }
 }
 
 // StartRegistry starts a registry with in-memory storage, stopped by tb.Cleanup; it works with tests and benchmarks alike.
@@ -180,6 +189,7 @@ func StartRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 			tb.Fatalf("testenv: %v", err)
 		}
 	}
+	srv.EnableHTTP2 = cfg.http2
 	srv.StartTLS()
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
