@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,12 @@ type Options struct {
 	// Readers are offered each file in order, and the first that claims it reads it;
 	// nil means DefaultReaders.
 	Readers []Reader
+	// Found, when set, is given each file's sources as soon as the file is scanned, while
+	// the rest of the tree is still being read, so that a caller can start on them early
+	// (a registry's answer takes longer than a file's parse). It is called from the
+	// goroutines that scan, so concurrently, and never with an empty slice; the Result
+	// holds every source all the same, in its order.
+	Found func(sources []Source)
 }
 
 // Result is everything Discover found.
@@ -101,7 +108,33 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 	includeUsed := make([]bool, len(opts.Include))
 	excludeUsed := make([]bool, len(opts.Exclude))
 
-	var files, temps []string
+	// The walk hands each file to the scanners as it finds it, so parsing starts with the
+	// first file rather than after the last directory is listed. Each file's scan lands in
+	// its own slot of results, in walk order, which is the order the merge below needs.
+	var results []*FileScan
+	workers := opts.Concurrency
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type job struct {
+		path string
+		out  *FileScan
+	}
+	next := make(chan job, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				*j.out = readAndScan(root, j.path, maxSize, opts.Mentioning, readers, tree)
+				if opts.Found != nil && len(j.out.sources) > 0 {
+					opts.Found(j.out.sources)
+				}
+			}
+		}()
+	}
+	var temps []string
 	walkErr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
@@ -143,44 +176,33 @@ func Discover(ctx context.Context, root string, opts Options) (*Result, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		files = append(files, p)
+		if err := ctx.Err(); err != nil {
+			return err // checked again before a hand-off: a cancelled run reads no more files
+		}
+		j := job{path: p, out: &FileScan{}}
+		results = append(results, j.out)
+		select {
+		case next <- j:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		return nil
 	})
+	close(next)
 	if walkErr != nil {
+		wg.Wait()
 		return nil, walkErr
 	}
+	// While the last files are read: a leftover is never a manifest, so its removal can
+	// run beside the reads.
 	removeStaleTemps(root, temps, res)
-
-	res.UnmatchedInclude = unused(opts.Include, includeUsed)
-	res.UnmatchedExclude = unused(opts.Exclude, excludeUsed)
-
-	results := make([]FileScan, len(files))
-	workers := opts.Concurrency
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = readAndScan(root, files[i], maxSize, opts.Mentioning, readers, tree)
-			}
-		}()
-	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+
+	res.UnmatchedInclude = unused(opts.Include, includeUsed)
+	res.UnmatchedExclude = unused(opts.Exclude, excludeUsed)
 
 	for _, r := range results {
 		res.Sources = append(res.Sources, r.sources...)
@@ -292,13 +314,13 @@ func (r FileScan) Problems() []Problem { return r.problems }
 
 func readAndScan(root, p string, maxSize int64, mentioning []string, readers []Reader, tree Tree) FileScan {
 	rel := relPath(root, p)
-	f, err := openRegular(p)
+	f, info, err := openRegularInfo(p)
 	if err != nil {
 		return FileScan{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
 	}
 	defer f.Close()
 	// Read one byte past the limit so an oversized file is known without reading it all.
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	data, err := readUpTo(f, info.Size(), maxSize+1)
 	if err != nil {
 		return FileScan{file: rel, problems: []Problem{{File: rel, Message: "cannot read: " + err.Error()}}}
 	}
@@ -316,28 +338,58 @@ func readAndScan(root, p string, maxSize int64, mentioning []string, readers []R
 	return FileScan{file: rel, digest: sha256.Sum256(data)}
 }
 
+// readUpTo reads f, whose size was size, to its end or to its first limit bytes, as
+// io.ReadAll(io.LimitReader(f, limit)) would. A buffer sized from the file's size takes
+// one read where io.ReadAll's growing one takes three or four: a fleet's thousands of
+// files are small, and every read is a system call.
+func readUpTo(f *os.File, size, limit int64) ([]byte, error) {
+	// One byte more than the size, so the end shows in the second read, not a third.
+	buf := make([]byte, 0, min(max(size+1, 512), limit))
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) { // the file grew since: double, but not past the limit
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit-int64(len(buf)))))
+		}
+		n, err := f.Read(buf[len(buf):min(int64(cap(buf)), limit)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
+}
+
 // openRegular opens the regular file at p, never what a symbolic link names. The walk saw
 // a regular file, but the path may have become a link out of the directory since, or a
 // named pipe, whose open would wait for a writer for ever.
 func openRegular(p string) (*os.File, error) {
+	f, _, err := openRegularInfo(p)
+	return f, err
+}
+
+// openRegularInfo is openRegular, with what the opened file's Stat says.
+func openRegularInfo(p string) (*os.File, fs.FileInfo, error) {
 	before, err := os.Lstat(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !before.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file but %s: chart-promoter reads and writes no other kind (if it changed while the directory was read, run again)", p, fileKind(before.Mode()))
+		return nil, nil, fmt.Errorf("%s is not a regular file but %s: chart-promoter reads and writes no other kind (if it changed while the directory was read, run again)", p, fileKind(before.Mode()))
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The path may have been swapped between Lstat and Open: the file opened must be the
 	// one that was checked.
-	if after, err := f.Stat(); err != nil || !os.SameFile(before, after) {
+	after, err := f.Stat()
+	if err != nil || !os.SameFile(before, after) {
 		f.Close()
-		return nil, fmt.Errorf("%s was replaced while it was opened: run again", p)
+		return nil, nil, fmt.Errorf("%s was replaced while it was opened: run again", p)
 	}
-	return f, nil
+	return f, after, nil
 }
 
 func fileKind(m fs.FileMode) string {

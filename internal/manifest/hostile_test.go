@@ -649,9 +649,10 @@ func assertNoTemporaryFiles(t *testing.T, dir string) {
 }
 
 // walkHook is a context whose Err runs a change to the tree on its nth call. Discover
-// calls Err once for every entry it walks and then once before it hands each file to a
-// reader: the hook lets a test change the tree at an exact point of a walk, such as
-// between the walk and the reads. Discover calls Err from one goroutine only.
+// calls Err once for every entry it walks and, for a file it will read, once more just
+// before it hands the file to a reader: the hook lets a test change the tree at an exact
+// point of a walk, such as between a file's listing and its read. Discover calls Err from
+// one goroutine only (the walk's).
 type walkHook struct {
 	context.Context
 	calls, at int
@@ -667,10 +668,11 @@ func (h *walkHook) Err() error {
 	return h.Context.Err()
 }
 
-// afterTheWalk returns a hook that makes change once a walk of entries entries (the root
-// included) has listed every file and before any is read.
-func afterTheWalk(entries int, change func() error) *walkHook {
-	return &walkHook{Context: context.Background(), at: entries + 1, change: change}
+// beforeReading returns a hook that makes change once the walk has listed the nth file of
+// a directory of files only (1-based, in walk order) and before that file is read: the
+// root's entry, then two calls for each file before it.
+func beforeReading(n int, change func() error) *walkHook {
+	return &walkHook{Context: context.Background(), at: 1 + 2*n, change: change}
 }
 
 func TestFilesThatChangeDuringDiscoveryAreProblemsAndTheWalkGoesOn(t *testing.T) {
@@ -708,7 +710,7 @@ func TestFilesThatChangeDuringDiscoveryAreProblemsAndTheWalkGoesOn(t *testing.T)
 				writeFile(t, filepath.Join(root, name+".yaml"), []byte(application(t, name)))
 			}
 			victim := filepath.Join(root, "b.yaml")
-			hook := afterTheWalk(4, func() error { return c.change(victim) })
+			hook := beforeReading(2, func() error { return c.change(victim) })
 			res := discoverBounded(t, hook, root, Options{Concurrency: 1}, 16*mib)
 			if hook.err != nil {
 				t.Fatalf("changing the tree: %v", hook.err)
@@ -776,9 +778,9 @@ func TestUnreadableDirectoriesAndFilesAreProblemsAndTheWalkGoesOn(t *testing.T) 
 	t.Run("a directory removed before it is listed", func(t *testing.T) {
 		root := tree(t)
 		locked := filepath.Join(root, "locked")
-		// Entries in walk order: the root (1), a.yaml (2), locked (3): the change runs as
-		// the walk enters locked, before it lists it.
-		hook := &walkHook{Context: context.Background(), at: 3, change: func() error { return os.RemoveAll(locked) }}
+		// Calls in walk order: the root (1), a.yaml (2) and its hand-off to a reader (3),
+		// locked (4): the change runs as the walk enters locked, before it lists it.
+		hook := &walkHook{Context: context.Background(), at: 4, change: func() error { return os.RemoveAll(locked) }}
 		res := discoverBounded(t, hook, root, Options{}, 16*mib)
 		if hook.err != nil || hook.calls < hook.at {
 			t.Fatalf("the hook did not remove the directory: %d calls, %v", hook.calls, hook.err)
