@@ -209,12 +209,33 @@ func token(value string, quote byte) string {
 }
 
 func resolvesToString(value string) bool {
+	if isDottedNumbers(value) {
+		return true // the shape of nearly every version written: no need to ask the parser
+	}
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte("v: "+value), &n); err != nil || len(n.Content) == 0 {
 		return false
 	}
 	m := n.Content[0]
 	return len(m.Content) == 2 && m.Content[1].Kind == yaml.ScalarNode && m.Content[1].ShortTag() == "!!str" && m.Content[1].Value == value
+}
+
+// isDottedNumbers reports whether value is three or more runs of ASCII digits joined by
+// single dots ("1.2.3", "2024.01.15.1"). YAML reads such a plain scalar as the string it
+// is: with two dots or more it is no integer, float or timestamp in YAML 1.1 or 1.2.
+func isDottedNumbers(value string) bool {
+	dots, run := 0, 0
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; {
+		case '0' <= c && c <= '9':
+			run++
+		case c == '.' && run > 0:
+			dots, run = dots+1, 0
+		default:
+			return false
+		}
+	}
+	return dots >= 2 && run > 0
 }
 
 // verify parses before and after and checks that the document trees differ in exactly
