@@ -13,16 +13,22 @@ const maxMemoEntries = 200_000
 // charts, and Masterminds' Check formats an error for every version it rejects, so
 // answering each (constraint, tag) once saves most of the work. Safe for concurrent use.
 type Memo struct {
-	mu     sync.Mutex
-	tags   map[string]*Version // nil value: not a version
-	allows map[memoKey]bool
+	mu          sync.Mutex
+	tags        map[string]*Version // nil value: not a version
+	allows      map[memoKey]bool
+	constraints map[string]parsedConstraint
+}
+
+type parsedConstraint struct {
+	c   *Constraint
+	err error
 }
 
 type memoKey struct{ constraint, tag string }
 
 // NewMemo returns an empty Memo.
 func NewMemo() *Memo {
-	return &Memo{tags: map[string]*Version{}, allows: map[memoKey]bool{}}
+	return &Memo{tags: map[string]*Version{}, allows: map[memoKey]bool{}, constraints: map[string]parsedConstraint{}}
 }
 
 // ParseTags is the package's ParseTags, remembering each tag's parse.
@@ -75,4 +81,26 @@ func (m *Memo) Allows(c *Constraint, v Version) bool {
 	}
 	m.mu.Unlock()
 	return ok
+}
+
+// ParseConstraint is the package's ParseConstraint, remembered: a fleet states a handful
+// of policies over thousands of sources, and Masterminds parses each with regular
+// expressions. The Constraint returned is shared, which is safe: it never changes.
+func (m *Memo) ParseConstraint(text string) (*Constraint, error) {
+	if m == nil {
+		return ParseConstraint(text)
+	}
+	m.mu.Lock()
+	p, known := m.constraints[text]
+	m.mu.Unlock()
+	if known {
+		return p.c, p.err
+	}
+	c, err := ParseConstraint(text)
+	m.mu.Lock()
+	if len(m.constraints) < maxMemoEntries {
+		m.constraints[text] = parsedConstraint{c, err}
+	}
+	m.mu.Unlock()
+	return c, err
 }

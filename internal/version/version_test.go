@@ -191,9 +191,22 @@ func TestMemoAnswersLikeTheUnrememberedCalls(t *testing.T) {
 		if !reflect.DeepEqual(gotV, wantV) || !reflect.DeepEqual(gotI, wantI) {
 			t.Fatalf("round %d: Memo.ParseTags = %v %v, want %v %v", round, gotV, gotI, wantV, wantI)
 		}
-		for _, text := range []string{"~1.2", "^1", ">=1.3"} {
-			c, _ := ParseConstraint(text)
+		for _, text := range []string{"~1.2", "^1", ">=1.3", " ~1.2 ", "", "newest please"} {
+			c, err := ParseConstraint(text)
+			mc, merr := m.ParseConstraint(text)
+			if (err == nil) != (merr == nil) || err != nil && err.Error() != merr.Error() {
+				t.Fatalf("round %d: Memo.ParseConstraint(%q) fails with %v, ParseConstraint with %v", round, text, merr, err)
+			}
+			if err != nil {
+				continue
+			}
+			if mc.String() != c.String() {
+				t.Errorf("round %d: Memo.ParseConstraint(%q) = %q, want %q", round, text, mc, c)
+			}
 			for _, v := range wantV {
+				if m.Allows(mc, v) != c.Allows(v) {
+					t.Errorf("round %d: Memo.Allows(%s, %s) after Memo.ParseConstraint disagrees", round, text, v.Tag)
+				}
 				if m.Allows(c, v) != c.Allows(v) {
 					t.Errorf("round %d: Memo.Allows(%s, %s) disagrees", round, text, v.Tag)
 				}
