@@ -101,11 +101,12 @@ func New(opts ...Option) (*Client, error) {
 			TLSClientConfig:       tlsConfig,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: o.requestTimeout,
-			MaxIdleConnsPerHost:   64, // at least the highest --concurrency in use, or connections churn
+			MaxIdleConnsPerHost:   256, // at least the highest --concurrency (HTTP/1.1 needs a connection per read), or connections churn
 			IdleConnTimeout:       90 * time.Second,
 			ForceAttemptHTTP2:     true,
 		}
 	}
+	base = newFirstAlone(base)
 	credential := o.credential
 	if credential == nil {
 		credential = auth.StaticCredential("", auth.EmptyCredential)
