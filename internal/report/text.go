@@ -3,7 +3,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -154,13 +153,4 @@ func shortDigest(d string) string {
 		return d[:len("sha256:")+12]
 	}
 	return d
-}
-
-// JSON writes the plan as one JSON object:
-// {"changes":[…],"skipped":[…],"errors":[…],"warnings":[…]}.
-func JSON(w io.Writer, plan *promote.Plan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(plan)
 }
