@@ -308,7 +308,7 @@ func planVsFloor(b *testing.B, reg *testenv.Registry, f *fleet, bin string) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			changes, errs, first = len(p.Changes), len(p.Errors), func() string { return p.Errors[0].String() }
+			changes, errs, first = len(p.Changes), len(p.Errors), func() string { return p.Errors[0].Error() }
 		}
 		planTime += time.Since(start)
 		planCPU += processCPU() - cpu
