@@ -207,6 +207,7 @@ func TestBadUsageExitsTwoAndDoesNothing(t *testing.T) {
 		{name: "resolve with two charts is refused", args: []string{"resolve", chart, chart}, wantStderr: []string{"resolve takes one chart reference"}},
 		{name: "resolve of a tagged reference is refused", args: []string{"resolve", chart + ":1.2.3"}, wantStderr: []string{"names a tag or digest"}},
 		{name: "a concurrency below one is refused", args: append([]string{"plan", "--concurrency", "0"}, common...), wantStderr: []string{"--concurrency must be at least 1"}},
+		{name: "a concurrency above the cap is refused", args: append([]string{"plan", "--concurrency", "257"}, common...), wantStderr: []string{"--concurrency must be at most 256"}},
 		{name: "a malformed --include glob is refused", args: append([]string{"plan", "--include", "apps/[a.yaml"}, common...), wantStderr: []string{"--include", "is malformed: check that every '[' and '{' is closed"}},
 		{name: "a --chart that is not a repository is refused", args: append([]string{"plan", "--chart", "webapp"}, common...), wantStderr: []string{"--chart", "host/path/name"}},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,7 +48,7 @@ what a plan proposes for the source or why it proposes nothing.`,
 	fl.BoolVar(&f.json, "json", false, "print one JSON object {query, config, precedence, sources}")
 	fl.BoolVar(&f.offline, "offline", false, "explain the policy only: do not ask the registry what a plan would propose")
 	fl.StringVar(&f.color, "color", "auto", "colour the output: auto, always or never")
-	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, "registry repositories read at once")
+	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, fmt.Sprintf("registry reads in flight per registry host (at most %d)", promote.MaxConcurrency))
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this long")
 	f.registryFlags.register(cmd)
 	return cmd

@@ -60,7 +60,7 @@ func (f *planFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list up-to-date sources too")
 	fl.BoolVar(&f.verbose, "debug", false, "same as -v, as helm spells it")
-	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, "registry repositories read at once")
+	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, fmt.Sprintf("registry reads in flight per registry host (at most %d)", promote.MaxConcurrency))
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole run after this long")
 	f.registryFlags.register(cmd)
 	f.renderFlags.register(cmd, false)
@@ -98,6 +98,9 @@ func (f *planFlags) offlineOptions() (promote.Options, error) {
 	}
 	if f.concurrency < 1 {
 		return promote.Options{}, usagef("--concurrency must be at least 1")
+	}
+	if f.concurrency > promote.MaxConcurrency {
+		return promote.Options{}, usagef("--concurrency must be at most %d (reads in flight per registry host)", promote.MaxConcurrency)
 	}
 	cfg, err := loadConfig(f.dir, f.config)
 	if err != nil {

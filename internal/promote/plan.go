@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,7 +54,8 @@ type Options struct {
 	DefaultConstraint string
 	// Config is the repository's chart-promoter.yaml; nil when it has none.
 	Config *config.Config
-	// Concurrency bounds the repositories read at once; 0 means DefaultConcurrency.
+	// Concurrency bounds the registry reads (a tag list, or a manifest with its config) in
+	// flight to each registry host; 0 means DefaultConcurrency, at most MaxConcurrency.
 	Concurrency int
 	// Registry reads tags and charts.
 	Registry Registry
@@ -75,8 +77,17 @@ type Options struct {
 	Stages StageOptions
 }
 
-// DefaultConcurrency is how many registry repositories are read at once by default.
-const DefaultConcurrency = 16
+// DefaultConcurrency is how many registry reads are in flight to one registry host at
+// most, by default. Registries serve HTTP/2, whose streams share one connection, and
+// answer in tens of milliseconds: 64 keeps a run of hundreds of repositories from
+// waiting on round trips, and stays under the 100 concurrent streams HTTP/2 servers
+// commonly allow per connection.
+const DefaultConcurrency = 64
+
+// MaxConcurrency caps Options.Concurrency: past the 250 streams Go's HTTP/2 server (and so
+// Distribution) allows on a connection, more reads only open more connections, and a
+// registry that rate-limits counts them all.
+const MaxConcurrency = 256
 
 // Plan is what a run would do: the changes, what it passed over and why, and what failed.
 type Plan struct {
@@ -301,13 +312,30 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if _, err := version.ParseConstraint(opts.DefaultConstraint); err != nil {
 		return nil, &InputError{Input: "constraint", Err: err}
 	}
+	if opts.Concurrency < 0 || opts.Concurrency > MaxConcurrency {
+		return nil, &InputError{Input: "concurrency", Value: strconv.Itoa(opts.Concurrency), Want: fmt.Sprintf("1 to %d reads in flight per registry host", MaxConcurrency)}
+	}
 
 	// A run about some charts parses only the files that name one of them.
 	var mentioning []string
 	for chart := range onlyCharts {
 		mentioning = append(mentioning, path.Base(chart))
 	}
-	discovery := discoverOptions{dir: opts.Dir, options: manifest.Options{Include: include, Exclude: exclude, Mentioning: mentioning}}
+	// The registry reads start while the files are still being read (see pipeline).
+	reads := newPipeline(ctx, opts.Registry, opts.Concurrency, knownByChart(opts.Known), opts.Config == nil || len(opts.Config.Stages) == 0)
+	defer reads.stop()
+	early := func(sources []manifest.Source) {
+		for _, src := range sources {
+			if len(onlyCharts) > 0 && !onlyCharts[src.Chart] {
+				continue
+			}
+			// The gates' policy does not change which version a walk reads first.
+			if c, skip, perr := assess(src, opts.DefaultConstraint, opts.Config.For(configTarget(src)), nil, reads.memo); skip == nil && perr == nil {
+				reads.add(c)
+			}
+		}
+	}
+	discovery := discoverOptions{dir: opts.Dir, options: manifest.Options{Include: include, Exclude: exclude, Mentioning: mentioning, Found: early}}
 	found, err := manifest.Discover(ctx, discovery.dir, discovery.options)
 	if err != nil {
 		return nil, err
@@ -354,7 +382,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		if gates != nil {
 			policyOf = func(manifest.Source) GatePolicy { return gates.gatePolicy(policy) }
 		}
-		if c, skip, perr := assess(src, opts.DefaultConstraint, policy, policyOf); !plan.record(skip, perr) {
+		if c, skip, perr := assess(src, opts.DefaultConstraint, policy, policyOf, reads.memo); !plan.record(skip, perr) {
 			byChart[src.Chart] = append(byChart[src.Chart], c)
 		}
 	}
@@ -397,7 +425,8 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		}
 	}
 
-	resolved := resolveAll(ctx, opts.Registry, byChart, resolveOptions{concurrency: opts.Concurrency, known: knownByChart(opts.Known), now: now})
+	resolved := resolveAll(ctx, reads, byChart, resolveOptions{limits: reads.limits, memo: reads.memo, known: reads.known, now: now})
+	reads.stop() // what it read early is used up
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -455,8 +484,9 @@ func (p *Plan) record(skip *Skip, err *Error) bool {
 	return true
 }
 
-// assess decides whether a source can move at all, before any registry is asked.
-func assess(src manifest.Source, defaultConstraint string, rules config.Resolved, policyOf func(manifest.Source) GatePolicy) (candidate, *Skip, *Error) {
+// assess decides whether a source can move at all, before any registry is asked. memo
+// remembers the constraints parsed (nil: none).
+func assess(src manifest.Source, defaultConstraint string, rules config.Resolved, policyOf func(manifest.Source) GatePolicy, memo *version.Memo) (candidate, *Skip, *Error) {
 	skip := func(reason string) (candidate, *Skip, *Error) {
 		return candidate{}, &Skip{File: src.File, Line: src.Location.Line, Application: src.Application, Chart: src.Chart, Reason: reason}, nil
 	}
@@ -483,7 +513,7 @@ func assess(src manifest.Source, defaultConstraint string, rules config.Resolved
 		return skip(err.Error())
 	}
 	text, origin := constraintFor(src, defaultConstraint, rules)
-	constraint, err := version.ParseConstraint(text)
+	constraint, err := memo.ParseConstraint(text)
 	if err != nil {
 		return candidate{}, nil, &Error{File: src.File, Line: src.Location.Line, Chart: src.Chart, Message: fmt.Sprintf("%v, set by %s", err, origin)}
 	}

@@ -645,6 +645,7 @@ func TestMakeRefusesOptionsItCannotHonour(t *testing.T) {
 		{name: "an invalid --constraint is refused", opts: promote.Options{Dir: root, DefaultConstraint: "newest please"}, wantErr: "--constraint"},
 		{name: "a chart that is no repository reference is refused", opts: promote.Options{Dir: root, Charts: []string{"webapp"}}, wantErr: "--chart"},
 		{name: "a directory that does not exist is refused", opts: promote.Options{Dir: filepath.Join(root, "missing")}, wantErr: "missing"},
+		{name: "a concurrency above the cap is refused", opts: promote.Options{Dir: root, Concurrency: promote.MaxConcurrency + 1}, wantErr: "--concurrency"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

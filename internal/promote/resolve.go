@@ -67,37 +67,42 @@ func proposed(c *gate.Candidate, policy *GatePolicy) *chartVersion {
 
 // resolveOptions are what resolution needs beyond the registry.
 type resolveOptions struct {
-	concurrency int
+	// limits bound the repositories resolved at once, per registry host.
+	limits *hostLimits
+	// memo remembers tag parses and constraint checks for the run; nil: a new one.
+	memo *version.Memo
 	// known are the versions open pull requests propose, by chart and tag.
 	known map[string]map[string][]gate.Known
 	now   func() time.Time
 }
 
-// resolveAll reads every chart repository once, at most concurrency at a time, and finds
-// for each group of sources the newest allowed version its gates let through.
+// resolveAll reads every chart repository once, at most o.limits' share of each registry
+// host at a time, and finds for each group of sources the newest allowed version its
+// gates let through.
 func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidate, o resolveOptions) map[string]*resolution {
-	concurrency := o.concurrency
-	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
+	limits := o.limits
+	if limits == nil {
+		limits = newHostLimits(DefaultConcurrency)
 	}
 	out := make(map[string]*resolution, len(byChart))
-	memo := version.NewMemo() // one per run: charts share tag spellings and policies
+	memo := o.memo
+	if memo == nil {
+		memo = version.NewMemo() // one per run: charts share tag spellings and policies
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, concurrency)
 	for chart, cands := range byChart {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
+			release, err := limits.acquire(ctx, registryHost(chart))
+			if err != nil {
 				mu.Lock()
-				out[chart] = &resolution{err: ctx.Err()}
+				out[chart] = &resolution{err: err}
 				mu.Unlock()
 				return
 			}
+			defer release()
 			r := resolveChart(ctx, reg, chart, cands, memo, o)
 			mu.Lock()
 			out[chart] = r
