@@ -32,22 +32,54 @@ type pipeline struct {
 	limits *hostLimits
 	memo   *version.Memo // one per run: charts share tag spellings and policies
 	known  map[string]map[string][]gate.Known
-	early  bool
+	early  bool // reads may start before resolution asks; false once discovery is over
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
 	charts map[string]*chartReads
-	// tags and manifests are the reads made, by chart and by chart and reference, each
-	// once however many ask; an entry exists from when its read starts.
-	tags      map[string]*cachedRead[[]string]
+	// listings and manifests are the reads made, by chart and by chart and reference,
+	// each once however many ask; an entry exists from when its read starts.
+	listings  map[string]*cachedRead[listing]
 	manifests map[[2]string]*cachedRead[registry.ChartVersion]
+}
+
+// listing is a repository's tag list as resolution takes it: its versions, newest first,
+// and how many tags there were and how many of them were no version. Kept parsed, not as
+// the list the registry sent: a fleet's thousands of tag lists are not held twice.
+type listing struct {
+	versions      []version.Version
+	tags, ignored int
+}
+
+// lister is a Registry that keeps tag lists parsed: the pipeline.
+type lister interface {
+	versions(ctx context.Context, chart string) (listing, error)
+}
+
+// listVersions reads chart's tag list and parses it, or takes it from reg when reg keeps
+// it parsed.
+func listVersions(ctx context.Context, reg Registry, memo *version.Memo, chart string) (listing, error) {
+	if l, ok := reg.(lister); ok {
+		return l.versions(ctx, chart)
+	}
+	return readListing(ctx, reg, memo, chart)
+}
+
+func readListing(ctx context.Context, reg Registry, memo *version.Memo, chart string) (listing, error) {
+	tags, err := reg.Tags(ctx, chart)
+	if err != nil {
+		return listing{}, err
+	}
+	versions, ignored := memo.ParseTags(tags)
+	return listing{versions: versions, tags: len(tags), ignored: len(ignored)}, nil
 }
 
 // cachedRead is one registry read, shared by whoever asks for it.
 type cachedRead[T any] struct {
-	done  chan struct{}
-	value T
-	err   error
+	done   chan struct{}
+	value  T
+	err    error
+	takers int
 }
 
 // chartReads is what the pipeline knows early of one repository.
@@ -71,9 +103,17 @@ func newPipeline(ctx context.Context, reg Registry, concurrency int, known map[s
 		limits:    newHostLimits(concurrency),
 		memo:      version.NewMemo(),
 		charts:    map[string]*chartReads{},
-		tags:      map[string]*cachedRead[[]string]{},
+		listings:  map[string]*cachedRead[listing]{},
 		manifests: map[[2]string]*cachedRead[registry.ChartVersion]{},
 	}
+}
+
+// discovered says discovery is over: no source comes any more, so what the pipeline kept
+// to judge them (every repository's versions) can go before resolution holds its own.
+func (p *pipeline) discovered() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.early, p.charts = false, nil
 }
 
 // stop abandons what is still being read early, waits until every such read has ended,
@@ -83,15 +123,19 @@ func (p *pipeline) stop() {
 	p.wg.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.charts, p.tags, p.manifests = nil, nil, nil
+	p.charts, p.listings, p.manifests = nil, nil, nil
 }
 
 // add takes a source that may move, from discovery. Safe for concurrent use.
 func (p *pipeline) add(c candidate) {
-	if !p.early || len(p.known[c.src.Chart]) > 0 {
+	if len(p.known[c.src.Chart]) > 0 {
 		return
 	}
 	p.mu.Lock()
+	if !p.early {
+		p.mu.Unlock()
+		return
+	}
 	r := p.charts[c.src.Chart]
 	if r == nil {
 		r = &chartReads{chart: c.src.Chart, newest: map[string]int{}, started: map[string]bool{}}
@@ -115,10 +159,10 @@ func (p *pipeline) list(r *chartReads) {
 	defer p.wg.Done()
 	var versions []version.Version
 	if release, err := p.limits.acquire(p.ctx, registryHost(r.chart)); err == nil {
-		tags, err := p.Tags(p.ctx, r.chart)
+		list, err := p.versions(p.ctx, r.chart)
 		release()
 		if err == nil {
-			versions, _ = p.memo.ParseTags(tags)
+			versions = list.versions
 		}
 	}
 	r.mu.Lock()
@@ -159,10 +203,15 @@ func (p *pipeline) consider(r *chartReads, c candidate) {
 	}()
 }
 
-// Tags is the registry's, each chart's list read once.
+// versions reads chart's tag list once, however many ask, and keeps it parsed.
+func (p *pipeline) versions(ctx context.Context, chart string) (listing, error) {
+	reads := func() map[string]*cachedRead[listing] { return p.listings }
+	return once(ctx, &p.mu, reads, chart, func() (listing, error) { return readListing(ctx, p.reg, p.memo, chart) })
+}
+
+// Tags is the registry's, for those who want the list itself.
 func (p *pipeline) Tags(ctx context.Context, chart string) ([]string, error) {
-	reads := func() map[string]*cachedRead[[]string] { return p.tags }
-	return once(ctx, &p.mu, reads, chart, func() ([]string, error) { return p.reg.Tags(ctx, chart) })
+	return p.reg.Tags(ctx, chart)
 }
 
 // Chart is the registry's, each chart's reference read once.
@@ -180,7 +229,8 @@ func (p *pipeline) Open(ctx context.Context, repository string) (verify.Store, e
 
 // once makes read for key, or waits for the one already under way and takes its answer.
 // A read that is not under way is made by the caller itself: resolution, which holds a
-// place of the host while it reads, never waits for one that waits for a place.
+// place of the host while it reads, never waits for one that waits for a place. Each
+// read has two takers at most, the early reader and resolution: the second lets it go.
 func once[K comparable, T any](ctx context.Context, mu *sync.Mutex, of func() map[K]*cachedRead[T], key K, read func() (T, error)) (T, error) {
 	mu.Lock()
 	reads := of()
@@ -189,6 +239,9 @@ func once[K comparable, T any](ctx context.Context, mu *sync.Mutex, of func() ma
 		return read()
 	}
 	if r := reads[key]; r != nil {
+		if r.takers++; r.takers >= 2 {
+			delete(reads, key)
+		}
 		mu.Unlock()
 		select {
 		case <-r.done:
@@ -198,7 +251,7 @@ func once[K comparable, T any](ctx context.Context, mu *sync.Mutex, of func() ma
 			return zero, ctx.Err()
 		}
 	}
-	r := &cachedRead[T]{done: make(chan struct{})}
+	r := &cachedRead[T]{done: make(chan struct{}), takers: 1}
 	reads[key] = r
 	mu.Unlock()
 	r.value, r.err = read()

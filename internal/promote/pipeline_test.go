@@ -123,6 +123,7 @@ func TestThePipelineReadsEachThingAsSoonAsItIsKnownToBeNeeded(t *testing.T) {
 	gate.next(t, "GET /v2/charts/steady/tags/list", true)
 
 	// Resolution finds it all read.
+	p.discovered()
 	resolved := resolveThrough(t, p, map[string][]candidate{chart: {stale}})
 	gate.nothingMore(t)
 	a := resolved[chart].answers[stale.group]
@@ -131,8 +132,10 @@ func TestThePipelineReadsEachThingAsSoonAsItIsKnownToBeNeeded(t *testing.T) {
 	}
 }
 
-func TestThePipelineReadsNoManifestForSourcesThatAreUpToDate(t *testing.T) {
-	t.Parallel()
+// gatedPipeline starts a registry with webapp 1.0.0 and 1.1.0 whose requests wait for the
+// test, and a pipeline reading it; it returns the chart's reference and 1.1.0's digest.
+func gatedPipeline(t *testing.T) (*requestGate, *pipeline, string, string) {
+	t.Helper()
 	gate := newRequestGate()
 	reg := testenv.StartRegistry(t, testenv.WithMiddleware(gate.middleware))
 	reg.PushChart(t, "charts", "webapp", "1.0.0")
@@ -143,24 +146,38 @@ func TestThePipelineReadsNoManifestForSourcesThatAreUpToDate(t *testing.T) {
 	}
 	gate.armed.Store(true)
 	p := newPipeline(t.Context(), client, 4, nil, true)
-	defer p.stop()
+	t.Cleanup(p.stop)
+	return gate, p, reg.Host + "/charts/webapp", newest
+}
 
-	chart := reg.Host + "/charts/webapp"
-	current, stale := candidateAt(t, chart, "1.1.0"), candidateAt(t, chart, "1.0.0")
+func TestThePipelineReadsNoManifestForSourcesThatAreUpToDate(t *testing.T) {
+	t.Parallel()
+	gate, p, chart, _ := gatedPipeline(t)
+	current := candidateAt(t, chart, "1.1.0")
 	p.add(current)
 	gate.next(t, "GET /v2/charts/webapp/tags/list", true)
 	p.add(current) // again: a source handed over twice changes nothing
+	p.discovered()
 	resolved := resolveThrough(t, p, map[string][]candidate{chart: {current}})
 	gate.nothingMore(t)
 	if a := resolved[chart].answers[current.group]; a.err != nil || a.best == nil || a.best.version.Tag != "1.1.0" || a.best.chart.Digest != "" {
 		t.Fatalf("answer = %+v; want 1.1.0 and no manifest read", a)
 	}
+}
 
-	// A source that is behind needs the manifest after all, and gets it early.
+func TestThePipelineReadsTheManifestOnceASourceBehindComes(t *testing.T) {
+	t.Parallel()
+	gate, p, chart, newest := gatedPipeline(t)
+	current, stale := candidateAt(t, chart, "1.1.0"), candidateAt(t, chart, "1.0.0")
+	p.add(current)
+	gate.next(t, "GET /v2/charts/webapp/tags/list", true)
+	// A source that is behind comes after the up-to-date one: the manifest is needed after
+	// all, and read at once.
 	p.add(stale)
 	gate.next(t, "GET /v2/charts/webapp/manifests/1.1.0", true)
 	gate.next(t, "GET /v2/charts/webapp/blobs/sha256:", true)
-	resolved = resolveThrough(t, p, map[string][]candidate{chart: {current, stale}})
+	p.discovered()
+	resolved := resolveThrough(t, p, map[string][]candidate{chart: {current, stale}})
 	gate.nothingMore(t)
 	if a := resolved[chart].answers[stale.group]; a.err != nil || a.best == nil || a.best.chart.Digest != newest {
 		t.Fatalf("answer = %+v; want 1.1.0 at %s", a, newest)
@@ -185,7 +202,7 @@ func TestThePipelineReadsNothingEarlyWhereResolutionMightNot(t *testing.T) {
 			p.add(candidateAt(t, chart, "1.0.0"))
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			if len(p.charts) > 0 || len(p.tags) > 0 {
+			if len(p.charts) > 0 || len(p.listings) > 0 {
 				t.Errorf("the pipeline started reading %s early", chart)
 			}
 		})

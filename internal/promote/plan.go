@@ -340,6 +340,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	reads.discovered()
 	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Removed: found.Removed, Warnings: append([]Warning{}, globWarnings(found)...)}
 	plan.Warnings = append(plan.Warnings, unusedCharts(ctx, discovery, only, found)...)
 	for _, p := range found.Problems {

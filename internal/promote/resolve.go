@@ -3,6 +3,7 @@ package promote
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 type resolution struct {
 	tagCount int
 	ignored  int
-	// versions are the repository's versions, newest first.
+	// versions are the repository's versions, newest first, when a source of it has a
+	// Chart.yaml range (nil otherwise).
 	versions []version.Version
 	err      error
 	answers  map[string]answer
@@ -114,11 +116,11 @@ func resolveAll(ctx context.Context, reg Registry, byChart map[string][]candidat
 }
 
 func resolveChart(ctx context.Context, reg Registry, chart string, cands []candidate, memo *version.Memo, o resolveOptions) *resolution {
-	tags, err := reg.Tags(ctx, chart)
+	list, err := listVersions(ctx, reg, memo, chart)
 	if err != nil {
 		return &resolution{err: err}
 	}
-	versions, ignored := memo.ParseTags(tags)
+	versions := list.versions
 	repo := gate.NewRepository(reg, chart, o.known[chart])
 
 	// The re-push alarm first, on every version an open pull request proposes: a tag that
@@ -156,7 +158,12 @@ func resolveChart(ctx context.Context, reg Registry, chart string, cands []candi
 		}
 	}
 
-	r := &resolution{tagCount: len(tags), ignored: len(ignored), versions: versions, answers: make(map[string]answer, len(groups))}
+	r := &resolution{tagCount: list.tags, ignored: list.ignored, answers: make(map[string]answer, len(groups))}
+	// Only what a Chart.yaml range keeps back reads the versions after this (see
+	// heldBackByRange): a fleet's plan does not hold every repository's versions to the end.
+	if slices.ContainsFunc(cands, func(c candidate) bool { return c.unranged != nil }) {
+		r.versions = versions
+	}
 	for key, g := range groups {
 		allows := func(v version.Version) bool {
 			switch {
