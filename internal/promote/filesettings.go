@@ -152,6 +152,9 @@ func (s *Settings) ApplyConfig(cfg *config.Config, given Given) []SettingOrigin 
 func DefaultSettingOrigins(cfg *config.Config) []SettingOrigin {
 	r := DefaultRenderSettings()
 	out, _ := r.ApplyConfig(cfg, nil)
+	if out[0].From == "default" {
+		out[0].From = "default of promote and the Action; plan and apply render with --render"
+	}
 	s := Settings{DeleteBranch: true}
 	return append(out, s.ApplyConfig(cfg, nil)...)
 }
@@ -172,7 +175,7 @@ func CheckConfig(cfg *config.Config) error {
 		}
 		if _, err := checkTemplate("pullRequest."+key, s.Value); err != nil {
 			errs = append(errs, &config.Error{File: cfg.File, Pos: s.Pos, Path: "pullRequest." + key,
-				Message: "the template does not fit the data it is given: " + err.Error() + " (the fields are .Group, .Branch, .Chart, .Charts, .Versions, .Applications, .Digest, .Metadata, .Changes and .Default)"})
+				Message: "the template does not fit the data it is given: " + err.Error() + " (.Group, .Branch, .Chart, .Charts, .Versions, .Applications, .Digest, .Metadata, .Changes, .Default)"})
 		}
 	}
 	if len(errs) > 0 {
