@@ -14,6 +14,7 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
+	"github.com/chart-promoter/chart-promoter/internal/render"
 	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
@@ -154,6 +155,21 @@ type Inputs struct {
 	Render      bool
 	KubeVersion string
 	APIVersions []string
+	// RenderTimeout and RenderMaxBytes bound one Application's rendering; only the
+	// config file's render: block sets them.
+	RenderTimeout  time.Duration
+	RenderMaxBytes int
+
+	// explicit are the inputs given, of those the config file can set too: they win
+	// over the file (ApplyConfig). nil when none is.
+	explicit map[string]bool
+}
+
+// fileSettable are the inputs whose settings the config file's render: and pullRequest:
+// blocks can give too.
+var fileSettable = []string{
+	inRender, inKubeVersion, inAPIVersions, inMilestone, inDeleteBranch, inDraft,
+	inCommitTemplate, inTitleTemplate, inBodyTemplate, inLabels, inReviewers, inTeamReviewers, inAssignees,
 }
 
 // ReadInputs reads and validates the step's inputs. Secrets are masked before anything
@@ -264,7 +280,24 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 	check(err)
 	in.Render = a.GetInput(inRender) == "" || boolean(inRender)
 	in.KubeVersion = a.GetInput(inKubeVersion)
+	if in.KubeVersion != "" {
+		if _, err := version.KubeVersion(in.KubeVersion); err != nil {
+			check(&promote.InputError{Input: inKubeVersion, Err: err})
+		}
+	}
 	in.APIVersions = list(a.GetInput(inAPIVersions))
+	in.RenderTimeout, in.RenderMaxBytes = render.DefaultTimeout, render.DefaultMaxRenderedBytes
+
+	// An input left empty (action.yml gives these no default) leaves the setting to the
+	// config file; one given wins over it.
+	for _, name := range fileSettable {
+		if a.GetInput(name) != "" {
+			if in.explicit == nil {
+				in.explicit = map[string]bool{}
+			}
+			in.explicit[name] = true
+		}
+	}
 
 	return in, errors.Join(errs...)
 }

@@ -33,6 +33,8 @@ func TestReadInputsDefaults(t *testing.T) {
 		WaitForVersion:   2 * time.Minute,
 		DeleteBranch:     true,
 		Render:           true,
+		RenderTimeout:    30 * time.Second,
+		RenderMaxBytes:   32 << 20,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

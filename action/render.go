@@ -23,10 +23,12 @@ func (in Inputs) RenderOptions(charts promote.ChartArchives, releases render.Rel
 		host = u.Hostname() // GitHub Enterprise Server serves repositories from the API's host
 	}
 	o := &promote.RenderOptions{
-		Charts:       charts,
-		Cluster:      render.Cluster{KubeVersion: in.KubeVersion, APIVersions: in.APIVersions},
-		Releases:     releases,
-		ReleaseHosts: []string{host},
+		Charts:           charts,
+		Cluster:          render.Cluster{KubeVersion: in.KubeVersion, APIVersions: in.APIVersions},
+		Releases:         releases,
+		ReleaseHosts:     []string{host},
+		Timeout:          in.RenderTimeout,
+		MaxRenderedBytes: in.RenderMaxBytes,
 	}
 	if repo, err := gitrepo.Open(cmp.Or(in.WorkingDirectory, ".")); err == nil {
 		o.Repository = render.NewGitRepository(repo, "https://"+host+"/"+in.Repository)

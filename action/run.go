@@ -43,6 +43,8 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	if !ok {
 		return ExitUsage
 	}
+	origins, settingWarnings := in.ApplyConfig(cfg)
+	logSettings(a, origins)
 	trig, err := ReadTrigger(a.Getenv("GITHUB_EVENT_NAME"), a.Getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
 		a.Errorf("%v", err)
@@ -102,6 +104,7 @@ func Run(ctx context.Context, a *githubactions.Action, userAgent string) int {
 	opts.Plan.Registry = reg
 	opts.Plan.Config = cfg
 	opts.Plan.Stages.Getenv = a.Getenv
+	opts.Plan.Warnings = settingWarnings
 	var deps promote.Deps
 	var releases render.Releases // release notes links need the GitHub API
 	if !in.DryRun {
@@ -172,6 +175,9 @@ func maskStageTokens(a *githubactions.Action, cfg *config.Config) {
 // annotation on its line, and the step fails without planning anything.
 func loadConfig(a *githubactions.Action, in Inputs) (*config.Config, bool) {
 	cfg, err := config.Load(in.WorkingDirectory, in.Config)
+	if err == nil {
+		err = promote.CheckConfig(cfg) // the templates' fields too, before anything is read
+	}
 	var errs config.Errors
 	switch {
 	case err == nil:
@@ -198,6 +204,16 @@ func loadConfig(a *githubactions.Action, in Inputs) (*config.Config, bool) {
 		a.Errorf("%v", err)
 	}
 	return nil, false
+}
+
+// logSettings says, in a group of the log, where each render and pull request setting
+// comes from: an input, the config file's line, or the default.
+func logSettings(a *githubactions.Action, origins []promote.SettingOrigin) {
+	a.Group("Settings")
+	for _, o := range origins {
+		a.Infof("%s: %s (%s)", o.Key, o.Value, o.From)
+	}
+	a.EndGroup()
 }
 
 // waitForVersion checks, with a HEAD of its manifest, that the version the event named is

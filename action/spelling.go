@@ -9,15 +9,16 @@ import (
 // inputOf maps the libraries' neutral setting names to the inputs that give them, where
 // the two differ.
 var inputOf = map[string]string{
-	"include":     inPaths,
-	"mirror":      inMirrors,
-	"repo":        inRepository,
-	"label":       inLabels,
-	"reviewer":    inReviewers,
-	"assignee":    inAssignees,
-	"username":    inRegistryUsername,
-	"api-url":     inAPIURL,
-	"credentials": "",
+	"include":       inPaths,
+	"mirror":        inMirrors,
+	"repo":          inRepository,
+	"label":         inLabels,
+	"reviewer":      inReviewers,
+	"assignee":      inAssignees,
+	"team-reviewer": inTeamReviewers,
+	"username":      inRegistryUsername,
+	"api-url":       inAPIURL,
+	"credentials":   "",
 }
 
 // inputSpelling spells a setting as a workflow author writes it in the step's `with:`:

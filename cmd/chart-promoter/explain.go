@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chart-promoter/chart-promoter/internal/promote"
+	"github.com/chart-promoter/chart-promoter/internal/render"
 	"github.com/chart-promoter/chart-promoter/internal/report"
 )
 
@@ -61,7 +62,9 @@ func runExplain(cmd *cobra.Command, f *explainFlags, arg string) error {
 		return err
 	}
 	pf := planFlags{registryFlags: f.registryFlags, dir: f.dir, config: f.config, constraint: f.constraint,
-		include: f.include, exclude: f.exclude, concurrency: f.concurrency, timeout: f.timeout}
+		include: f.include, exclude: f.exclude, concurrency: f.concurrency, timeout: f.timeout,
+		// explain says what a plan proposes, not what the new version renders to.
+		renderFlags: renderFlags{never: true, renderTimeout: render.DefaultTimeout, maxRendered: render.DefaultMaxRenderedBytes}}
 	var opts promote.Options
 	if f.offline {
 		opts, err = pf.offlineOptions()

@@ -85,7 +85,12 @@ func (f *planFlags) options(cmd *cobra.Command, repoURLs ...string) (promote.Opt
 		return promote.Options{}, err
 	}
 	opts.Registry = reg
-	if opts.Render, err = f.renderFlags.options(reg, f.dir, cmp.Or(os.Getenv("GITHUB_API_URL"), "https://api.github.com"), f.requestTimeout, repoURLs...); err != nil {
+	rs, warnings, err := f.renderFlags.settings(opts.Config, givenFlags(cmd.Flags()))
+	if err != nil {
+		return promote.Options{}, err
+	}
+	opts.Warnings = append(opts.Warnings, warnings...)
+	if opts.Render, err = f.renderFlags.options(rs, reg, f.dir, cmp.Or(os.Getenv("GITHUB_API_URL"), "https://api.github.com"), f.requestTimeout, repoURLs...); err != nil {
 		return promote.Options{}, err
 	}
 	return opts, nil
@@ -183,10 +188,14 @@ func printErrors(w io.Writer, plan *promote.Plan) {
 	}
 }
 
-// loadConfig reads the repository config file; any problem with it is a usage error, so
-// that nothing is planned with half a policy.
+// loadConfig reads the repository config file and checks its templates; any problem
+// with it is a usage error, so that nothing is planned with half a policy.
 func loadConfig(dir, explicit string) (*config.Config, error) {
 	cfg, err := config.Load(dir, explicit)
+	if err == nil {
+		// The templates' fields too, before anything is read.
+		err = promote.CheckConfig(cfg)
+	}
 	if err != nil {
 		return nil, usageError{err}
 	}

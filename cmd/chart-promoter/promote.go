@@ -86,6 +86,8 @@ func runPromote(cmd *cobra.Command, f *promoteFlags) error {
 	if err != nil {
 		return err
 	}
+	// The config file's pullRequest: block, where no flag was given.
+	f.settings.ApplyConfig(planOpts.Config, givenFlags(cmd.Flags()))
 	opts, err := f.settings.ProposeOptions(planOpts)
 	if err != nil {
 		return usageError{err}

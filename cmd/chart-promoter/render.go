@@ -8,21 +8,28 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/chart-promoter/chart-promoter/internal/config"
 	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/gitrepo"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/render"
+	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
-// renderFlags turn on and shape the reviewer's view (see package render).
+// renderFlags turn on and shape the reviewer's view (see package render). The config
+// file's render: block sets the same; a flag given on the command line wins over it.
 type renderFlags struct {
 	render        bool
 	kubeVersion   string
 	apiVersions   []string
 	renderTimeout time.Duration
 	maxRendered   int
+	// never is set by commands that do not show the view (explain), whatever the
+	// config file says.
+	never bool
 }
 
 // register adds the flags; on is --render's default (off for plan and apply, which stay
@@ -36,22 +43,33 @@ func (f *renderFlags) register(cmd *cobra.Command, on bool) {
 	fl.IntVar(&f.maxRendered, "render-max-bytes", render.DefaultMaxRenderedBytes, "largest rendering of one version that is compared")
 }
 
-// options builds the render options, or nil when rendering is off. dir is the scanned
-// directory (its Git checkout serves $ref value files); repoURLs are more URLs naming
-// that repository.
-func (f *renderFlags) options(reg *registry.Client, dir, apiURL string, requestTimeout time.Duration, repoURLs ...string) (*promote.RenderOptions, error) {
-	if !f.render {
+// settings checks the flags and applies the config file's render: block where no flag
+// was given; it returns the settings in effect and warnings about keys without effect.
+func (f *renderFlags) settings(cfg *config.Config, given promote.Given) (promote.RenderSettings, []promote.Warning, error) {
+	if f.renderTimeout <= 0 || f.maxRendered <= 0 {
+		return promote.RenderSettings{}, nil, usagef("--render-timeout and --render-max-bytes must be positive")
+	}
+	if f.kubeVersion != "" {
+		// Checked as rendering reads it: otherwise every Application would carry the
+		// same note.
+		if _, err := version.KubeVersion(f.kubeVersion); err != nil {
+			return promote.RenderSettings{}, nil, usagef("--kube-version: %v", err)
+		}
+	}
+	s := promote.RenderSettings{Enabled: f.render, KubeVersion: f.kubeVersion, APIVersions: f.apiVersions, Timeout: f.renderTimeout, MaxRenderedBytes: f.maxRendered}
+	_, warnings := s.ApplyConfig(cfg, given)
+	return s, warnings, nil
+}
+
+// options builds the render options s asks for, or nil when rendering is off. dir is
+// the scanned directory (its Git checkout serves $ref value files); repoURLs are more
+// URLs naming that repository.
+func (f *renderFlags) options(s promote.RenderSettings, reg *registry.Client, dir, apiURL string, requestTimeout time.Duration, repoURLs ...string) (*promote.RenderOptions, error) {
+	o := s.Options()
+	if o == nil || f.never {
 		return nil, nil
 	}
-	if f.renderTimeout <= 0 || f.maxRendered <= 0 {
-		return nil, usagef("--render-timeout and --render-max-bytes must be positive")
-	}
-	o := &promote.RenderOptions{
-		Charts:           reg,
-		Cluster:          render.Cluster{KubeVersion: f.kubeVersion, APIVersions: f.apiVersions},
-		Timeout:          f.renderTimeout,
-		MaxRenderedBytes: f.maxRendered,
-	}
+	o.Charts = reg
 	if repo, err := gitrepo.Open(dir); err == nil {
 		o.Repository = render.NewGitRepository(repo, repoURLs...)
 	}
@@ -75,4 +93,16 @@ func releaseHosts(apiURL string) []string {
 		return []string{"github.com"}
 	}
 	return []string{u.Hostname()}
+}
+
+// givenFlags says which of fs's flags were given on the command line, by name: those win
+// over the config file. The promotion's neutral setting names are the flags' names.
+func givenFlags(fs *pflag.FlagSet) promote.Given {
+	return func(name string) (string, bool) {
+		f := fs.Lookup(name)
+		if f == nil || !f.Changed {
+			return "", false
+		}
+		return "--" + name, true
+	}
 }

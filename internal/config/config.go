@@ -1,7 +1,9 @@
 // Package config reads chart-promoter.yaml, the repository config file: rules that set,
 // per chart repository and Application, the policy of the chart sources they match
 // (constraint, ignore, minimum release age, signature verification, separate majors),
-// the stages versions are promoted along, and limits on pull requests.
+// the stages versions are promoted along, limits on pull requests, and the render: and
+// pullRequest: blocks, which set in the file what promote's flags and the Action's inputs
+// set (a flag or input given explicitly wins; package promote applies that order).
 //
 // A file is validated against the JSON Schema in schema/chart-promoter.schema.json (the
 // one editors use), then checked for what a schema cannot say (globs, durations, regular
@@ -39,6 +41,10 @@ type Config struct {
 	// the file leaves them to the defaults (see Limits).
 	MaxOpenPullRequests      *Setting[int]
 	MaxNewPullRequestsPerRun *Setting[int]
+	// Render and PullRequest are the render: and pullRequest: blocks; nil when the file
+	// has none. Flags and inputs given explicitly win over them (see package promote).
+	Render      *Render
+	PullRequest *PullRequest
 }
 
 // Pos is a place in the config file, 1-based as editors show it.

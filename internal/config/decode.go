@@ -57,6 +57,8 @@ func (d *decoder) decode() *Config {
 	}
 	cfg.MaxOpenPullRequests = d.limit(root, "maxOpenPullRequests")
 	cfg.MaxNewPullRequestsPerRun = d.limit(root, "maxNewPullRequestsPerRun")
+	cfg.Render = d.render(root)
+	cfg.PullRequest = d.pullRequest(root)
 	if !d.partial {
 		d.crossCheck(cfg.Rules)
 	}

@@ -111,17 +111,27 @@ func (v *validator) collect(file string, t *tree, e *jsonschema.ValidationError,
 		at(fmt.Sprintf("expected %s, not %q%s", quoteList(want), got, didYouMean(got, want)))
 	case *kind.Pattern:
 		switch {
-		case last(loc) == "minimumReleaseAge" || last(loc) == "soak":
+		case last(loc) == "minimumReleaseAge" || last(loc) == "soak" || (len(loc) == 2 && loc[0] == "render" && loc[1] == "timeout"):
 			at(fmt.Sprintf("expected a duration such as 72h, 90m, 3d or 1d12h, not %q", k.Got))
 		case last(loc) == "name" && len(loc) == 3 && loc[0] == "stages":
 			at(fmt.Sprintf("a stage name is letters, digits, '.', '_' and '-', starting and ending with a letter or digit (staging, prod-eu), not %q", k.Got))
+		case len(loc) == 3 && loc[0] == "pullRequest" && (loc[1] == "reviewers" || loc[1] == "assignees"):
+			at(fmt.Sprintf("expected a GitHub login, such as octocat or @octocat, not %q", k.Got))
+		case len(loc) == 3 && loc[0] == "pullRequest" && loc[1] == "teamReviewers":
+			at(fmt.Sprintf("expected a team's slug, such as platform or acme/platform, not %q", k.Got))
+		case len(loc) == 3 && loc[0] == "render" && loc[1] == "apiVersions":
+			at(fmt.Sprintf("expected one API version, such as monitoring.coreos.com/v1 (one per list item), not %q", k.Got))
 		case last(loc) == "tokenEnv":
 			at(fmt.Sprintf("expected the name of an environment variable, such as ARGOCD_TOKEN (without $), not %q", k.Got))
 		default:
 			at(fmt.Sprintf("%q does not match %s", k.Got, k.Want))
 		}
 	case *kind.Minimum:
-		at(fmt.Sprintf("must be %s or more (0: no limit), not %s", k.Want.RatString(), k.Got.RatString()))
+		if k.Want.Sign() == 0 {
+			at(fmt.Sprintf("must be %s or more (0: no limit), not %s", k.Want.RatString(), k.Got.RatString()))
+			return
+		}
+		at(fmt.Sprintf("must be %s or more, not %s", k.Want.RatString(), k.Got.RatString()))
 	case *kind.MinItems:
 		at("must not be an empty list: give at least one item, or leave the key out")
 	case *kind.MinLength:
@@ -266,6 +276,12 @@ func typeHint(loc []string, want []string, got string) string {
 		return `: write [a, b], or one "- item" per line`
 	case slices.Contains(want, "string") && scalar && last(loc) == "minimumReleaseAge":
 		return ": write it with a unit, e.g. minimumReleaseAge: 72h"
+	case slices.Contains(want, "string") && scalar && last(loc) == "kubeVersion":
+		return `: quote it, e.g. kubeVersion: "1.30" (unquoted, 1.30 is the number 1.3)`
+	case slices.Contains(want, "integer") && got == "string" && last(loc) == "milestone":
+		return ": write the milestone's number, as in its URL (…/milestone/3): milestone: 3"
+	case slices.Contains(want, "string") && scalar && last(loc) == "timeout":
+		return ": write it with a unit, e.g. timeout: 30s"
 	case slices.Contains(want, "string") && scalar && last(loc) == "constraint":
 		return `: quote it, e.g. constraint: "~1.2"`
 	case slices.Contains(want, "string") && scalar:

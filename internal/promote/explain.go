@@ -75,6 +75,9 @@ type Explanation struct {
 	// Precedence lists the settings of constraint and ignore, most binding first.
 	Precedence []string    `json:"precedence"`
 	Sources    []SourceWhy `json:"sources"`
+	// Settings are the render: and pullRequest: settings promote and the Action use, each
+	// from the config file or the default (a flag or input given explicitly wins over both).
+	Settings []SettingOrigin `json:"settings"`
 }
 
 // SourceWhy explains one source.
@@ -153,7 +156,7 @@ func Explain(ctx context.Context, opts Options, q Query, plan bool) (*Explanatio
 	if err != nil {
 		return nil, err
 	}
-	e := &Explanation{Query: q.String(), Precedence: Precedence(), Sources: []SourceWhy{}}
+	e := &Explanation{Query: q.String(), Precedence: Precedence(), Sources: []SourceWhy{}, Settings: DefaultSettingOrigins(opts.Config)}
 	if opts.Config != nil {
 		e.Config = opts.Config.File
 	}
@@ -186,6 +189,12 @@ func Precedence() []string {
 		"--constraint (the Action input constraint)",
 		"the default: any version (*), not ignored",
 	}
+}
+
+// SettingsPrecedence words the order in which the render: and pullRequest: settings are
+// decided.
+func SettingsPrecedence() string {
+	return "a flag (--render, --kube-version, --milestone, …) or Action input given explicitly, then the config file, then the default"
 }
 
 // selectSources returns the sources q names, or an error that says what there is instead.

@@ -75,6 +75,10 @@ type Options struct {
 	Now func() time.Time
 	// Stages say where the soak clock of the config's stages reads the history.
 	Stages StageOptions
+	// Warnings are about settings the adapters found to do nothing before planning (a
+	// config key without effect, see RenderSettings.ApplyConfig); the plan reports them
+	// first among its own.
+	Warnings []Warning
 }
 
 // DefaultConcurrency is how many registry reads are in flight to one registry host at
@@ -341,7 +345,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	reads.discovered()
-	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Removed: found.Removed, Warnings: append([]Warning{}, globWarnings(found)...)}
+	plan := &Plan{Dir: opts.Dir, Changes: []Change{}, Skipped: []Skip{}, Errors: []Error{}, Removed: found.Removed, Warnings: append(append([]Warning{}, opts.Warnings...), globWarnings(found)...)}
 	plan.Warnings = append(plan.Warnings, unusedCharts(ctx, discovery, only, found)...)
 	for _, p := range found.Problems {
 		if len(onlyCharts) > 0 && p.Chart != "" && !onlyCharts[p.Chart] {

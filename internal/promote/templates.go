@@ -122,10 +122,7 @@ func (t Templates) parse() (texts, error) {
 		if strings.TrimSpace(one.text) == "" {
 			continue
 		}
-		t, err := tmpl.Parse(one.input, one.text)
-		if err == nil {
-			err = t.Execute(&strings.Builder{}, sampleData().value())
-		}
+		t, err := checkTemplate(one.input, one.text)
 		if err != nil {
 			errs = append(errs, &InputError{Input: one.input, Err: err, Want: "a Go template over the fields the README lists, e.g. {{ .Chart }} {{ index .Versions 0 }}"})
 			continue
@@ -133,6 +130,15 @@ func (t Templates) parse() (texts, error) {
 		*one.into = t
 	}
 	return out, errors.Join(errs...)
+}
+
+// checkTemplate parses text and executes it on a sample group, which has every field.
+func checkTemplate(name, text string) (*tmpl.Template, error) {
+	t, err := tmpl.Parse(name, text)
+	if err == nil {
+		err = t.Execute(&strings.Builder{}, sampleData().value())
+	}
+	return t, err
 }
 
 // sampleData is a group of one change with every field set, for checking templates.

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	k8sversion "k8s.io/apimachinery/pkg/util/version"
-
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
 	"helm.sh/helm/v4/pkg/chart/loader"
@@ -18,6 +16,8 @@ import (
 	"helm.sh/helm/v4/pkg/engine"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
+
+	"github.com/chart-promoter/chart-promoter/internal/version"
 )
 
 // HelmVersion is the Helm major whose library renders charts. Argo CD 3.5 and later run
@@ -135,11 +135,11 @@ func template(ctx context.Context, c *Chart, app *Application, vals map[string]a
 	caps := common.DefaultCapabilities.Copy()
 	if kubeVersion != "" {
 		// Argo CD normalises the version first ("v1.29.3-gke.1" becomes "1.29.3").
-		generic, err := k8sversion.ParseGeneric(kubeVersion)
+		generic, err := version.KubeVersion(kubeVersion)
 		if err != nil {
-			return "", fmt.Errorf("kubeVersion %q: %w", kubeVersion, err)
+			return "", fmt.Errorf("kubeVersion: %w", err)
 		}
-		kv, err := common.ParseKubeVersion(generic.String())
+		kv, err := common.ParseKubeVersion(generic)
 		if err != nil {
 			return "", fmt.Errorf("kubeVersion %q: %w", kubeVersion, err)
 		}

@@ -22,6 +22,12 @@ func ExplainText(w io.Writer, e *promote.Explanation, color bool) {
 	} else {
 		fmt.Fprintln(w, p.dim("Config file: "+e.Config))
 	}
+	if len(e.Settings) > 0 {
+		fmt.Fprintln(w, p.dim("Settings of promote and the Action ("+promote.SettingsPrecedence()+"):"))
+		for _, s := range e.Settings {
+			fmt.Fprintf(w, "  %-34s %s  %s\n", s.Key, p.bold(s.Value), p.dim("← "+s.From))
+		}
+	}
 	for _, s := range e.Sources {
 		fmt.Fprintln(w)
 		who := s.Kind + " " + s.Application

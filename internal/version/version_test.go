@@ -214,3 +214,23 @@ func TestMemoAnswersLikeTheUnrememberedCalls(t *testing.T) {
 		}
 	}
 }
+
+func TestKubeVersionReadsWhatArgoCDPassesToHelm(t *testing.T) {
+	for _, tt := range []struct{ in, want, err string }{
+		{in: "1.31", want: "1.31"},
+		{in: "v1.31.2", want: "1.31.2"},
+		{in: "v1.29.3-gke.1", want: "1.29.3"},
+		{in: " 1.30.1 ", want: "1.30.1"},
+		{in: "", err: "empty Kubernetes version"},
+		{in: "latest", err: `"latest" is not a Kubernetes version`},
+		{in: "1", err: `"1" is not a Kubernetes version`},
+	} {
+		got, err := KubeVersion(tt.in)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("KubeVersion(%q) = %q, %v; want an error with %q", tt.in, got, err, tt.err)
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("KubeVersion(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
