@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chart-promoter/chart-promoter/internal/config"
+	"github.com/chart-promoter/chart-promoter/internal/gcpace"
 )
 
 // buildVersion is set at build time with -ldflags "-X main.buildVersion=…".
@@ -43,6 +44,9 @@ var errFailed = errors.New("finished with errors")
 var errUsageReported = errors.New("invalid inputs")
 
 func main() {
+	// A run allocates far more than it keeps: a small heap is collected at a budget,
+	// not at every doubling (see gcpace; GOGC or GOMEMLIMIT set by the user win).
+	gcpace.Start(gcpace.DefaultBudget)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
