@@ -374,6 +374,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		rules = opts.Config.Rules
 	}
 	matched := make([]bool, len(rules))
+	vendors := make([]bool, len(rules)) // the rule applies to a Helm chart's dependency
 	// The gates a source's rules ask for, unless the caller decides them itself.
 	var gates *trust
 	if opts.Policy == nil && opts.Config != nil {
@@ -390,6 +391,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		policy := opts.Config.For(configTarget(src))
 		for _, m := range policy.Rules {
 			matched[m.Origin.Rule] = matched[m.Origin.Rule] || m.Applies
+			vendors[m.Origin.Rule] = vendors[m.Origin.Rule] || m.Applies && src.Dependency != nil
 		}
 		policyOf := opts.Policy
 		if gates != nil {
@@ -430,10 +432,14 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if len(onlyCharts) == 0 {
 		// Only a scan of every chart sees every source a rule could be meant for.
 		for i, used := range matched {
-			if !used {
-				r := rules[i]
+			r := rules[i]
+			switch {
+			case !used:
 				plan.Warnings = append(plan.Warnings, Warning{File: opts.Config.Name, Line: r.Pos.Line,
 					Message: fmt.Sprintf("rules[%d] matches none of the %d chart sources found: check its charts and applications globs (chart-promoter explain shows what each source matched)", i, len(found.Sources))})
+			case r.ReplaceVendoredArchives != nil && r.ReplaceVendoredArchives.Value && !vendors[i]:
+				plan.Warnings = append(plan.Warnings, Warning{File: opts.Config.Name, Line: r.ReplaceVendoredArchives.Pos.Line,
+					Message: fmt.Sprintf("rules[%d] sets replaceVendoredArchives, but none of the sources it matches is a Helm chart's dependency, the only kind that vendors archives: it does nothing", i)})
 			}
 		}
 	}
