@@ -3,15 +3,19 @@ package promote_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -19,6 +23,7 @@ import (
 	helmloader "helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"github.com/chart-promoter/chart-promoter/internal/config"
+	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
@@ -448,5 +453,176 @@ func TestTheGatesRunBeforeAnyArchiveIsDownloaded(t *testing.T) {
 	writeFile(t, w.root, "chart-promoter.yaml", "rules:\n  - replaceVendoredArchives: true\n")
 	if w.plan(t, nil); layerGETs() == 0 {
 		t.Error("the chart layer is not downloaded even when it passes the gates: the test proves nothing")
+	}
+}
+
+// newVendoredGitOps puts the vendored world's tree in a real Git server as the GitOps
+// repository's main branch, with a fake GitHub for it, and clones it with depth 1.
+func newVendoredGitOps(t *testing.T, ghOpts ...testenv.FakeGitHubOption) (*gitops, *vendoredWorld) {
+	t.Helper()
+	vw := newVendoredWorld(t)
+	w := &gitops{t: t, reg: vw.reg, digests: map[string]string{}}
+	w.git = testenv.StartGitServer(t, testenv.WithGitBasicAuth("x-access-token", gitopsToken))
+	w.gh = testenv.StartFakeGitHub(t, gitopsToken, ghOpts...)
+	w.gh.AddRepo(gitopsOwner, gitopsName, "main")
+	w.files = map[string]string{}
+	for name, data := range readTree(t, vw.root) {
+		w.files[name] = string(data)
+	}
+	w.git.CreateRepo(t, gitopsName, w.files)
+	w.clone = w.git.Clone(t, gitopsName, testenv.CloneDepth(1))
+	w.registry = newClient(t, w.reg)
+	return w, vw
+}
+
+// vendoredOptions are the promotion's options with the clone's config file and one pull
+// request per chart directory.
+func vendoredOptions(t *testing.T, w *gitops) promote.ProposeOptions {
+	t.Helper()
+	opts := w.options()
+	opts.GroupBy = promote.GroupByApplication
+	cfg, err := config.Load(w.clone, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Plan.Config = cfg
+	return opts
+}
+
+// platformProposal is the pull request of the platform chart.
+func platformProposal(t *testing.T, res *promote.Result) promote.Proposal {
+	t.Helper()
+	for _, p := range res.Proposals {
+		if p.Branch == "chart-promoter/helm-chart/platform" {
+			if p.Commit == "" {
+				t.Fatalf("the platform chart's proposal made no commit: %+v", p)
+			}
+			if !strings.Contains(p.Body, "The vendored archive `platform/charts/redis-1.0.0.tgz` is replaced by `platform/charts/redis-1.1.0.tgz`: the chart layer `sha256:") {
+				t.Errorf("the pull request body does not tell the archive replacement:\n%s", p.Body)
+			}
+			return p
+		}
+	}
+	t.Fatalf("no pull request for the platform chart: %+v", res.Proposals)
+	return promote.Proposal{}
+}
+
+// gitBlobID is the ID Git gives a blob of data.
+func gitBlobID(data []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(data))
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestAPullRequestCommitsTheReplacedArchiveThroughGit(t *testing.T) {
+	w, vw := newVendoredGitOps(t)
+	p := platformProposal(t, w.propose(vendoredOptions(t, w)))
+	if got, want := w.bare("diff-tree", "--no-commit-id", "--name-status", "-r", "main", p.Commit),
+		"M\tplatform/Chart.lock\nM\tplatform/Chart.yaml\nD\tplatform/charts/common-2.0.0.tgz\nA\tplatform/charts/common-2.0.1.tgz\nD\tplatform/charts/redis-1.0.0.tgz\nA\tplatform/charts/redis-1.1.0.tgz"; got != want {
+		t.Errorf("the commit changes\n%s\nwant\n%s", got, want)
+	}
+	// The blob is the chart layer, byte for byte: its Git ID is that of the layer's bytes.
+	a, err := w.registry.ChartArchive(t.Context(), w.chart("charts/redis"), "1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256Of(a.Data) != vw.layerDigest(t, "redis", "1.1.0") {
+		t.Fatal("the registry's layer does not hash to its digest")
+	}
+	if got := w.bare("rev-parse", p.Commit+":platform/charts/redis-1.1.0.tgz"); got != gitBlobID(a.Data) {
+		t.Errorf("the committed archive is blob %s, want %s, the blob of the chart layer", got, gitBlobID(a.Data))
+	}
+	w.bare("fsck", "--strict", "--no-progress")
+	if got := w.bare("show", p.Commit+":platform/Chart.yaml"); !strings.Contains(got, "version: 1.1.0") {
+		t.Errorf("the committed Chart.yaml does not move redis:\n%s", got)
+	}
+}
+
+// githubMirror makes the fake GitHub and the Git server one store, as they are one in
+// reality: GitHub is taught the Git server's main commit by a mirror commit of the same
+// files, and every request that names main's SHA is pointed at the mirror.
+type githubMirror struct {
+	mu       sync.Mutex
+	from, to string
+}
+
+func (m *githubMirror) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		m.mu.Lock()
+		from, to := m.from, m.to
+		m.mu.Unlock()
+		if from != "" {
+			r.URL.Path, r.URL.RawPath = strings.ReplaceAll(r.URL.Path, from, to), ""
+			if r.Body != nil {
+				body, err := io.ReadAll(r.Body)
+				if err != nil {
+					http.Error(rw, err.Error(), http.StatusBadRequest)
+					return
+				}
+				body = bytes.ReplaceAll(body, []byte(from), []byte(to))
+				r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+			}
+		}
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// mirror commits w's files to GitHub's main and starts pointing main's SHA at it.
+func (m *githubMirror) mirror(t *testing.T, w *gitops) string {
+	t.Helper()
+	client, err := github.New(w.gh.URL, gitopsToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for name, content := range w.files {
+		files[name] = []byte(content)
+	}
+	sha, err := client.CreateCommit(t.Context(), gitopsOwner, gitopsName, w.gh.Ref(gitopsOwner, gitopsName, "main"), files, "Initial commit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.gh.SetRef(gitopsOwner, gitopsName, "main", sha)
+	m.mu.Lock()
+	m.from, m.to = w.bare("rev-parse", "refs/heads/main"), sha
+	m.mu.Unlock()
+	return sha
+}
+
+func TestAPullRequestCommitsTheReplacedArchiveThroughTheGitHubAPI(t *testing.T) {
+	m := &githubMirror{}
+	w, vw := newVendoredGitOps(t, testenv.WithFakeGitHubMiddleware(m.middleware))
+	main := m.mirror(t, w)
+	w.gh.Requests.Reset()
+	opts := vendoredOptions(t, w)
+	opts.CommitVia = promote.CommitViaAPI
+	p := platformProposal(t, w.propose(opts))
+	c, ok := w.gh.Commit(gitopsOwner, gitopsName, p.Commit)
+	if !ok || !c.Verified || !slices.Equal(c.Parents, []string{main}) {
+		t.Fatalf("GitHub's commit %+v; want it verified, on main", c)
+	}
+	for file, layer := range map[string]string{
+		"platform/charts/redis-1.1.0.tgz":  vw.layerDigest(t, "redis", "1.1.0"),
+		"platform/charts/common-2.0.1.tgz": vw.layerDigest(t, "common", "2.0.1"),
+	} {
+		got, ok := w.gh.File(gitopsOwner, gitopsName, p.Commit, file)
+		if !ok || sha256Of(got) != layer {
+			t.Errorf("%s on GitHub (found %v) hashes to %s, want the chart layer %s: the blob went up intact", file, ok, sha256Of(got), layer)
+		}
+	}
+	for _, file := range []string{"platform/charts/redis-1.0.0.tgz", "platform/charts/common-2.0.0.tgz"} {
+		if _, ok := w.gh.File(gitopsOwner, gitopsName, p.Commit, file); ok {
+			t.Errorf("%s is still in GitHub's commit", file)
+		}
+		if _, ok := w.gh.File(gitopsOwner, gitopsName, main, file); !ok {
+			t.Errorf("%s is not on main: the test proves nothing", file)
+		}
+	}
+	if lock, _ := w.gh.File(gitopsOwner, gitopsName, p.Commit, "platform/Chart.lock"); !bytes.Contains(lock, []byte("version: 1.1.0")) {
+		t.Errorf("GitHub's Chart.lock does not move redis:\n%s", lock)
+	}
+	if n := w.pushes(); n != 0 {
+		t.Errorf("%d git pushes; want none: the API made the commits", n)
 	}
 }
