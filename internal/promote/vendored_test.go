@@ -626,3 +626,19 @@ func TestAPullRequestCommitsTheReplacedArchiveThroughTheGitHubAPI(t *testing.T) 
 		t.Errorf("%d git pushes; want none: the API made the commits", n)
 	}
 }
+
+func TestReplaceVendoredArchivesOnRulesThatMeetNoChartDependencyIsAWarning(t *testing.T) {
+	w := newVendoredWorld(t)
+	writeFile(t, w.root, "apps/web.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    repoURL: "+w.reg.Host+"/charts\n    chart: redis\n    targetRevision: 1.0.0\n")
+	writeFile(t, w.root, "chart-promoter.yaml", "rules:\n  - applications: [web]\n    replaceVendoredArchives: true\n  - applications: [\"*/Chart.yaml\"]\n    replaceVendoredArchives: true\n")
+	plan := w.plan(t, nil)
+	var warned []int
+	for _, wn := range plan.Warnings {
+		if strings.Contains(wn.Message, "sets replaceVendoredArchives, but none of the sources it matches is a Helm chart's dependency") {
+			warned = append(warned, wn.Line)
+		}
+	}
+	if !slices.Equal(warned, []int{3}) {
+		t.Errorf("warned of replaceVendoredArchives at lines %v, want line 3 only (rules[0], which only an Application matches): %+v", warned, plan.Warnings)
+	}
+}
