@@ -208,6 +208,7 @@ func TestTextShowsTheReplacedArchiveAndItsBinaryDiff(t *testing.T) {
 		"      archive platform/charts/redis-1.0.0.tgz → platform/charts/redis-1.1.0.tgz (sha256:fedcba987654, 1234 bytes)\n",
 		"--- a/platform/charts/redis-1.0.0.tgz\n+++ /dev/null\nBinary files a/platform/charts/redis-1.0.0.tgz and /dev/null differ\n",
 		"--- /dev/null\n+++ b/platform/charts/redis-1.1.0.tgz\nBinary files /dev/null and b/platform/charts/redis-1.1.0.tgz differ\n",
+		"1 change(s) in 0 file(s) and 2 vendored archive(s),",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())

@@ -89,8 +89,12 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 	if len(plan.Warnings) > 0 {
 		warnings = fmt.Sprintf(", %d warning(s)", len(plan.Warnings))
 	}
-	fmt.Fprintf(w, "%d change(s) in %d file(s), %d up to date%s, %d skipped, %d error(s)%s\n",
-		len(plan.Changes), len(plan.Files), len(current), hint, len(skipped), len(plan.Errors), warnings)
+	archives := ""
+	if len(plan.Archives) > 0 {
+		archives = fmt.Sprintf(" and %d vendored archive(s)", len(plan.Archives))
+	}
+	fmt.Fprintf(w, "%d change(s) in %d file(s)%s, %d up to date%s, %d skipped, %d error(s)%s\n",
+		len(plan.Changes), len(plan.Files), archives, len(current), hint, len(skipped), len(plan.Errors), warnings)
 }
 
 // archiveLine says which vendored archive a change replaces with which.
