@@ -1,9 +1,10 @@
 // Package config reads chart-promoter.yaml, the repository config file: rules that set,
 // per chart repository and Application, the policy of the chart sources they match
-// (constraint, ignore, minimum release age, signature verification, separate majors),
-// the stages versions are promoted along, limits on pull requests, and the render: and
-// pullRequest: blocks, which set in the file what promote's flags and the Action's inputs
-// set (a flag or input given explicitly wins; package promote applies that order).
+// (constraint, ignore, minimum release age, signature verification, separate majors,
+// vendored chart archives), the stages versions are promoted along, limits on pull
+// requests, and the render: and pullRequest: blocks, which set in the file what promote's
+// flags and the Action's inputs set (a flag or input given explicitly wins; package
+// promote applies that order).
 //
 // A file is validated against the JSON Schema in schema/chart-promoter.schema.json (the
 // one editors use), then checked for what a schema cannot say (globs, durations, regular
@@ -79,6 +80,9 @@ type Rule struct {
 	Ignore             *Setting[bool]
 	SeparateMajor      *Setting[bool]
 	Pin                *Setting[Pin]
+	// ReplaceVendoredArchives replaces a Helm chart's vendored charts/NAME-VERSION.tgz
+	// along with the dependency's version, downloading the new archive.
+	ReplaceVendoredArchives *Setting[bool]
 	// Verify holds the verify: block's fields; nil when the rule has none.
 	Verify *Verify
 }

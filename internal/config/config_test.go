@@ -295,3 +295,41 @@ func TestStagesOfAndTheNameMapping(t *testing.T) {
 		t.Error("a nil config has stages or limits other than the defaults")
 	}
 }
+
+func TestReplaceVendoredArchivesMergesFieldByFieldWithItsOrigin(t *testing.T) {
+	cfg := load(t, filepath.Join("testdata", "vendored", FileName))
+	cases := []struct {
+		name   string
+		target Target
+		want   bool
+		line   int // the line of the setting that decided; 0: the default
+		layers []string
+	}{
+		{"a chart of the fleet takes rules[0]'s true, and a later rule that sets only a constraint keeps it",
+			Target{Chart: "ghcr.io/acme/charts/redis", Application: "platform", File: "charts/platform/Chart.yaml"}, true, 3, []string{"true"}},
+		{"a later rule's false takes it back for the charts it matches",
+			Target{Chart: "ghcr.io/acme/charts/redis", Application: "legacy", File: "charts/legacy/Chart.yaml"}, false, 5, []string{"false", "true"}},
+		{"a chart no rule matches keeps the default, false",
+			Target{Chart: "docker.io/bitnamicharts/redis", Application: "platform", File: "charts/platform/Chart.yaml"}, false, 0, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := cfg.For(c.target)
+			f := r.ReplaceVendoredArchives
+			line := 0
+			if f.From != nil {
+				line = f.From.Pos.Line
+			}
+			if f.Value != c.want || line != c.line {
+				t.Errorf("replaceVendoredArchives = %v from line %d, want %v from line %d", f.Value, line, c.want, c.line)
+			}
+			var layers []string
+			for _, l := range r.Layers("replaceVendoredArchives") {
+				layers = append(layers, l.Value)
+			}
+			if !slices.Equal(layers, c.layers) {
+				t.Errorf("layers = %q, want %q (the winner first)", layers, c.layers)
+			}
+		})
+	}
+}

@@ -27,7 +27,7 @@ type decoder struct {
 }
 
 // The keys of a rule that set something, as opposed to choosing what the rule applies to.
-var ruleSettings = []string{"constraint", "minimumReleaseAge", "onMissingTimestamp", "releaseTime", "ignore", "separateMajor", "pin", "verify"}
+var ruleSettings = []string{"constraint", "minimumReleaseAge", "onMissingTimestamp", "releaseTime", "ignore", "separateMajor", "pin", "replaceVendoredArchives", "verify"}
 
 func (d *decoder) fail(loc []string, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Pos: d.t.posOf(loc), Path: yamlPath(loc), Message: fmt.Sprintf(format, args...)})
@@ -141,6 +141,9 @@ func (d *decoder) rule(i int, m map[string]any) Rule {
 	}
 	if b, ok := m["separateMajor"].(bool); ok {
 		r.SeparateMajor = &Setting[bool]{Value: b, Pos: d.keyPos(child(loc, "separateMajor"))}
+	}
+	if b, ok := m["replaceVendoredArchives"].(bool); ok {
+		r.ReplaceVendoredArchives = &Setting[bool]{Value: b, Pos: d.keyPos(child(loc, "replaceVendoredArchives"))}
 	}
 	if s, ok := m["pin"].(string); ok {
 		r.Pin = &Setting[Pin]{Value: Pin(s), Pos: d.keyPos(child(loc, "pin"))}

@@ -64,6 +64,9 @@ type Resolved struct {
 	// Pin is how a native OCI source records its version; "" (keep the form the manifest
 	// has) when no rule sets it.
 	Pin Field[Pin]
+	// ReplaceVendoredArchives replaces a Helm chart's vendored archive of a dependency
+	// that moves with the new version's archive; false (report it stale) by default.
+	ReplaceVendoredArchives Field[bool]
 	// Verify is the merged verify: block.
 	Verify ResolvedVerify
 }
@@ -167,6 +170,7 @@ func (c *Config) For(t Target) Resolved {
 		merge(&res.Ignore, r.Ignore, from)
 		merge(&res.SeparateMajor, r.SeparateMajor, from)
 		merge(&res.Pin, r.Pin, from)
+		merge(&res.ReplaceVendoredArchives, r.ReplaceVendoredArchives, from)
 		if v := r.Verify; v != nil {
 			merge(&res.Verify.Required, v.Required, from)
 			merge(&res.Verify.SignatureRepository, v.SignatureRepository, from)
@@ -200,6 +204,7 @@ func merge[T any](f *Field[T], s *Setting[T], from func(Pos) *Origin) {
 var Fields = []string{
 	"constraint", "ignore", "minimumReleaseAge", "onMissingTimestamp", "releaseTime",
 	"separateMajor", "verify.required", "verify.signatureRepository", "verify.providers", "pin",
+	"replaceVendoredArchives",
 }
 
 // Layer is one matching rule's setting of a field.
@@ -248,6 +253,8 @@ func (r *Rule) setting(field string) (string, Pos, bool) {
 		return text(r.ReleaseTime, FormatTimeSources)
 	case "pin":
 		return text(r.Pin, func(p Pin) string { return string(p) })
+	case "replaceVendoredArchives":
+		return text(r.ReplaceVendoredArchives, func(b bool) string { return fmt.Sprint(b) })
 	case "verify.required":
 		return text(v.Required, func(b bool) string { return fmt.Sprint(b) })
 	case "verify.signatureRepository":

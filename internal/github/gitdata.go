@@ -28,9 +28,22 @@ func (c *Client) GetRef(ctx context.Context, owner, repo, branch string) (sha st
 // GitHub records the token's identity and signs it: it shows as "Verified".
 // Files are written as regular, non-executable files.
 func (c *Client) CreateCommit(ctx context.Context, owner, repo, parentSHA string, files map[string][]byte, message string) (string, error) {
+	return c.CreateCommitChanges(ctx, owner, repo, parentSHA, files, nil, message)
+}
+
+// CreateCommitChanges is CreateCommit that also removes the files removed (paths) of the parent's tree.
+//
+// A removal is the tree entry GitHub documents for it, "sha": null; any byte
+// sequence a file holds (a chart archive) goes up as a Base64 blob.
+func (c *Client) CreateCommitChanges(ctx context.Context, owner, repo, parentSHA string, files map[string][]byte, removed []string, message string) (string, error) {
 	where := fmt.Sprintf("commit on %s in %s/%s", parentSHA, owner, repo)
-	if len(files) == 0 {
+	if len(files) == 0 && len(removed) == 0 {
 		return "", fmt.Errorf("%s: no files to write", where)
+	}
+	for _, p := range removed {
+		if _, ok := files[p]; ok {
+			return "", fmt.Errorf("%s: %s is both written and removed", where, p)
+		}
 	}
 	// Blobs, trees and commits are content-addressed, so writing one twice
 	// after a lost response is harmless: at worst an unreferenced object.
@@ -56,6 +69,10 @@ func (c *Client) CreateCommit(ctx context.Context, owner, repo, parentSHA string
 			return "", fmt.Errorf("%s: upload %s: %w", where, p, err)
 		}
 		entries = append(entries, &gh.TreeEntry{Path: new(p), Mode: new("100644"), Type: new("blob"), SHA: blob.SHA})
+	}
+	for _, p := range slices.Sorted(slices.Values(removed)) {
+		// No SHA and no content: go-github writes "sha": null, which removes the path.
+		entries = append(entries, &gh.TreeEntry{Path: new(p), Mode: new("100644"), Type: new("blob")})
 	}
 
 	tree, _, err := c.gh.Git.CreateTree(ctx, owner, repo, parent.GetTree().GetSHA(), entries)

@@ -1,6 +1,7 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -500,6 +501,38 @@ func TestGitHubCreateCommitWritesASignedCommitOnTopOfTheParent(t *testing.T) {
 	}
 	if _, exists, err := c.GetRef(ctx, owner, repo, "promote/web"); err != nil || exists {
 		t.Errorf("GetRef of a missing branch = exists %v, %v; want false, nil", exists, err)
+	}
+}
+
+func TestGitHubCreateCommitChangesRemovesFilesWithANullSHA(t *testing.T) {
+	ctx := context.Background()
+	f := startFake(t)
+	c, _ := newClient(t, f.URL)
+	main, _, err := c.GetRef(ctx, owner, repo, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := []byte{0x1f, 0x8b, 0, 1}
+	first, err := c.CreateCommit(ctx, owner, repo, main, map[string][]byte{"charts/redis-1.0.0.tgz": old}, "vendor redis 1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := []byte{0x1f, 0x8b, 0, 0xff, '\r', '\n'}
+	sha, err := c.CreateCommitChanges(ctx, owner, repo, first, map[string][]byte{"charts/redis-1.1.0.tgz": archive}, []string{"charts/redis-1.0.0.tgz"}, "vendor redis 1.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := f.File(owner, repo, sha, "charts/redis-1.1.0.tgz"); !ok || !bytes.Equal(got, archive) {
+		t.Errorf("the new archive on GitHub = %q (found %v), want its bytes intact", got, ok)
+	}
+	if _, ok := f.File(owner, repo, sha, "charts/redis-1.0.0.tgz"); ok {
+		t.Error("the removed archive is still in the commit's tree")
+	}
+	if _, ok := f.File(owner, repo, sha, "README.md"); !ok {
+		t.Error("the parent's other files are gone")
+	}
+	if _, err := c.CreateCommitChanges(ctx, owner, repo, first, map[string][]byte{"a": nil}, []string{"a"}, "m"); err == nil {
+		t.Error("a path both written and removed was committed")
 	}
 }
 

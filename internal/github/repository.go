@@ -79,6 +79,12 @@ func (r *Repository) CreateCommit(ctx context.Context, parentSHA string, files m
 	return r.c.CreateCommit(ctx, r.owner, r.name, parentSHA, files, message)
 }
 
+// CreateCommitChanges creates, through the Git database API, a commit on parentSHA that
+// writes files and removes the paths removed.
+func (r *Repository) CreateCommitChanges(ctx context.Context, parentSHA string, files map[string][]byte, removed []string, message string) (string, error) {
+	return r.c.CreateCommitChanges(ctx, r.owner, r.name, parentSHA, files, removed, message)
+}
+
 // UpdateRef moves (or creates, when expected is "") branch to sha, with a lease on
 // expected.
 func (r *Repository) UpdateRef(ctx context.Context, branch, sha, expected string) error {

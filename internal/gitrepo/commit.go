@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -105,21 +106,37 @@ func (r *Repo) ReadFile(commit plumbing.Hash, path string) ([]byte, error) {
 // When in a signature means now. The commit is written even when files
 // change nothing; compare its Tree with the parent's to detect that.
 func (r *Repo) CommitFiles(parent plumbing.Hash, files map[string][]byte, message string, author, committer Signature) (plumbing.Hash, error) {
+	return r.CommitChanges(parent, files, nil, message, author, committer)
+}
+
+// CommitChanges is CommitFiles that also removes the files removed (paths relative to the repository root) from parent's tree; each must be a file there, and a directory left empty goes too, as Git keeps no empty trees.
+func (r *Repo) CommitChanges(parent plumbing.Hash, files map[string][]byte, removed []string, message string, author, committer Signature) (plumbing.Hash, error) {
 	for _, sig := range []Signature{author, committer} {
 		if err := checkSignature(sig); err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("commit on %s: %w", parent, err)
 		}
 	}
-	for p := range files {
+	changes := make(map[string]*[]byte, len(files)+len(removed))
+	for p, content := range files {
 		if err := checkPath(p); err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("commit on %s: %w", parent, err)
 		}
+		changes[p] = &content
+	}
+	for _, p := range removed {
+		if err := checkPath(p); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("commit on %s: %w", parent, err)
+		}
+		if _, ok := files[p]; ok {
+			return plumbing.ZeroHash, fmt.Errorf("commit on %s: %s is both written and removed", parent, p)
+		}
+		changes[p] = nil
 	}
 	pc, err := r.commit(parent)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	tree, err := r.writeTree(pc.TreeHash, "", files)
+	tree, err := r.writeTree(pc.TreeHash, "", changes)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("commit on %s: %w", parent, err)
 	}
@@ -175,10 +192,11 @@ func checkPath(p string) error {
 }
 
 // writeTree stores a copy of tree (zero for a directory that does not exist
-// yet) with files, given relative to it, written over it, and returns the
-// copy's hash. Only directories on the way to a changed file are rewritten;
-// every other entry keeps its hash, so the commit changes exactly files.
-func (r *Repo) writeTree(tree plumbing.Hash, dir string, files map[string][]byte) (plumbing.Hash, error) {
+// yet) with changes, given relative to it, made to it (a nil content removes
+// the file), and returns the copy's hash, zero when the copy is empty. Only
+// directories on the way to a changed file are rewritten; every other entry
+// keeps its hash, so the commit changes exactly files.
+func (r *Repo) writeTree(tree plumbing.Hash, dir string, changes map[string]*[]byte) (plumbing.Hash, error) {
 	var entries []object.TreeEntry
 	if !tree.IsZero() {
 		t, err := object.GetTree(r.repo.Storer, tree)
@@ -192,19 +210,28 @@ func (r *Repo) writeTree(tree plumbing.Hash, dir string, files map[string][]byte
 		index[e.Name] = i
 	}
 
-	subdirs := map[string]map[string][]byte{}
-	for p, content := range files {
+	subdirs := map[string]map[string]*[]byte{}
+	var gone []string
+	for p, content := range changes {
 		name, rest, nested := strings.Cut(p, "/")
 		if nested {
 			if subdirs[name] == nil {
-				subdirs[name] = map[string][]byte{}
+				subdirs[name] = map[string]*[]byte{}
 			}
 			subdirs[name][rest] = content
 			continue
 		}
 		full := path.Join(dir, name)
+		i, exists := index[name]
+		if content == nil {
+			if !exists || !entries[i].Mode.IsFile() {
+				return plumbing.ZeroHash, fmt.Errorf("remove %s: it is not a file in the parent commit", full)
+			}
+			gone = append(gone, name)
+			continue
+		}
 		mode := filemode.Regular
-		if i, ok := index[name]; ok {
+		if exists {
 			switch m := entries[i].Mode; m {
 			case filemode.Regular, filemode.Executable, filemode.Deprecated:
 				mode = m
@@ -214,7 +241,7 @@ func (r *Repo) writeTree(tree plumbing.Hash, dir string, files map[string][]byte
 				return plumbing.ZeroHash, fmt.Errorf("write %s: it is a %s in the parent commit, not a regular file; edit the file it points to", full, describeMode(m))
 			}
 		}
-		h, err := r.storeBlob(content)
+		h, err := r.storeBlob(*content)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("write %s: %w", full, err)
 		}
@@ -234,7 +261,15 @@ func (r *Repo) writeTree(tree plumbing.Hash, dir string, files map[string][]byte
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
+		if h.IsZero() {
+			gone = append(gone, name) // emptied by the removals
+			continue
+		}
 		entries = upsert(entries, index, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
+	}
+	entries = slices.DeleteFunc(entries, func(e object.TreeEntry) bool { return slices.Contains(gone, e.Name) })
+	if len(entries) == 0 && dir != "" {
+		return plumbing.ZeroHash, nil
 	}
 
 	sortEntries(entries)

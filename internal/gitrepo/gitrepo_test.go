@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -265,6 +266,47 @@ func TestCommitFilesReplacesExactlyTheGivenFilesAndPushes(t *testing.T) {
 				t.Errorf("git status --porcelain after Push:\n%s", got)
 			}
 		})
+	}
+}
+
+func TestCommitChangesRemovesFilesAndTheDirectoriesTheyEmpty(t *testing.T) {
+	t.Parallel()
+	srv := startFleet(t)
+	dir := srv.Clone(t, repoName)
+	repo := open(t, dir)
+	parent := head(t, repo)
+	archive := []byte{0x1f, 0x8b, 0x08, 0, 0xff, '\r', '\n', 0}
+	commit, err := repo.CommitChanges(parent, map[string][]byte{"apps/api/charts/redis-1.1.0.tgz": archive},
+		[]string{"apps/api/values.yaml", "scripts/bump.sh"}, "Replace the archive", bot, bot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := commit.String()
+	if got, want := srv.GitIn(t, dir, "diff-tree", "--no-commit-id", "--name-status", "-r", parent.String(), c),
+		"A\tapps/api/charts/redis-1.1.0.tgz\nD\tapps/api/values.yaml\nD\tscripts/bump.sh"; got != want {
+		t.Errorf("git diff-tree:\n%s\nwant:\n%s", got, want)
+	}
+	if got := srv.GitIn(t, dir, "ls-tree", "--name-only", c); strings.Contains(got, "scripts") {
+		t.Errorf("the emptied directory scripts/ is still in the tree:\n%s", got)
+	}
+	if got := srv.GitIn(t, dir, "cat-file", "-s", c+":apps/api/charts/redis-1.1.0.tgz"); got != strconv.Itoa(len(archive)) {
+		t.Errorf("the binary blob is %s bytes, want %d", got, len(archive))
+	}
+	srv.GitIn(t, dir, "fsck", "--strict", "--no-progress")
+
+	for _, bad := range []struct {
+		name    string
+		files   map[string][]byte
+		removed []string
+		wantErr string
+	}{
+		{"a file the parent does not have", nil, []string{"apps/gone.yaml"}, "not a file in the parent commit"},
+		{"a directory", nil, []string{"apps/api"}, "not a file in the parent commit"},
+		{"a path written and removed at once", map[string][]byte{"README.md": nil}, []string{"README.md"}, "both written and removed"},
+	} {
+		if _, err := repo.CommitChanges(parent, bad.files, bad.removed, "m", bot, bot); err == nil || !strings.Contains(err.Error(), bad.wantErr) {
+			t.Errorf("removing %s: %v, want an error containing %q", bad.name, err, bad.wantErr)
+		}
 	}
 }
 

@@ -183,7 +183,7 @@ func (ChartReader) Read(f File) (r FileScan) {
 				continue
 			}
 		}
-		src.Dependency.Archive = archives[name+"-"+src.Revision+".tgz"]
+		src.Dependency.Archive = archives[ArchiveName(name, src.Revision)]
 		r.sources = append(r.sources, src)
 	}
 	return r

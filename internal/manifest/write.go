@@ -3,8 +3,10 @@ package manifest
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -89,46 +91,146 @@ type FileEdits struct {
 // as they were. Each is then replaced atomically, as EditFile does. It reports which
 // files changed.
 func EditFiles(files []FileEdits) ([]bool, error) {
+	res, err := WriteBundle(Bundle{Edits: files})
+	return res.Edited, err
+}
+
+// NewFile is a file a Bundle adds: a vendored chart archive. The directory it goes in
+// must exist.
+type NewFile struct {
+	Path string
+	Data []byte
+	Perm os.FileMode
+}
+
+// Removal is a file a Bundle removes, provided its bytes still hash to Digest.
+type Removal struct {
+	Path   string
+	Digest [sha256.Size]byte
+}
+
+// Bundle is the files one chart's change writes together: the edits of its Chart.yaml and
+// Chart.lock, and the vendored archives it adds to and removes from charts/.
+type Bundle struct {
+	Edits  []FileEdits
+	Add    []NewFile
+	Remove []Removal
+}
+
+// BundleResult says what WriteBundle changed: Edited[i] for Edits[i], Added[i] for
+// Add[i] (false when the file was there already with those bytes), Removed[i] for
+// Remove[i].
+type BundleResult struct {
+	Edited, Added, Removed []bool
+}
+
+// WriteBundle writes b's files so that nothing is half-written: every file is read and
+// checked first (an edited or removed file against the digest it was planned from, an
+// added one for a file of other content in its place), and nothing is written when any
+// check fails. Then, each step atomic on its own (a temporary file and a rename, as
+// EditFile), the new archives are added, the old ones removed, and Chart.yaml and
+// Chart.lock edited last. A run killed in between leaves a tree the next run completes:
+// with the new archive beside the old one, or without the old one, Chart.yaml and
+// Chart.lock still name the old version and the next plan moves them (re-adding the same
+// bytes is a no-op); edited files are only written once every archive is in place.
+func WriteBundle(b Bundle) (BundleResult, error) {
+	res := BundleResult{Edited: make([]bool, len(b.Edits)), Added: make([]bool, len(b.Add)), Removed: make([]bool, len(b.Remove))}
 	type prepared struct {
 		out  []byte
 		perm os.FileMode
 	}
-	ready := make([]*prepared, len(files))
-	for i, f := range files {
-		h, err := openRegular(f.Path)
+	ready := make([]*prepared, len(b.Edits))
+	for i, f := range b.Edits {
+		data, info, err := readRegular(f.Path)
 		if err != nil {
-			return nil, err
-		}
-		info, err := h.Stat()
-		if err != nil {
-			h.Close()
-			return nil, err
-		}
-		data, err := io.ReadAll(h)
-		h.Close()
-		if err != nil {
-			return nil, err
+			return res, err
 		}
 		if sha256.Sum256(data) != f.Digest {
-			return nil, fmt.Errorf("%s changed after it was read; run again to plan from its new content", filepath.Base(f.Path))
+			return res, fmt.Errorf("%s changed after it was read; run again to plan from its new content", filepath.Base(f.Path))
 		}
 		out, err := Rewrite(data, f.Edits)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Base(f.Path), err)
+			return res, fmt.Errorf("%s: %w", filepath.Base(f.Path), err)
 		}
 		if !bytes.Equal(out, data) {
 			ready[i] = &prepared{out: out, perm: info.Mode().Perm()}
 		}
 	}
-	changed := make([]bool, len(files))
+	adds := make([]bool, len(b.Add))
+	for i, a := range b.Add {
+		if err := realDirectory(filepath.Dir(a.Path)); err != nil {
+			return res, err
+		}
+		data, _, err := readRegular(a.Path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			adds[i] = true
+		case err != nil:
+			return res, err
+		case !bytes.Equal(data, a.Data):
+			return res, fmt.Errorf("%s is there already with other content: remove it (or run helm dependency build) and run again", filepath.Base(a.Path))
+		}
+	}
+	for _, r := range b.Remove {
+		data, _, err := readRegular(r.Path)
+		if err != nil {
+			return res, err
+		}
+		if sha256.Sum256(data) != r.Digest {
+			return res, fmt.Errorf("%s changed after it was read; run again to plan from its new content", filepath.Base(r.Path))
+		}
+	}
+	for i, a := range b.Add {
+		if !adds[i] {
+			continue
+		}
+		if err := writeAtomic(a.Path, a.Data, a.Perm); err != nil {
+			return res, fmt.Errorf("%s: %w (nothing else of the chart's change was written)", filepath.Base(a.Path), err)
+		}
+		res.Added[i] = true
+	}
+	for i, r := range b.Remove {
+		if err := os.Remove(r.Path); err != nil {
+			return res, fmt.Errorf("%s: %w (the new archives were added; run again to finish)", filepath.Base(r.Path), err)
+		}
+		res.Removed[i] = true
+	}
 	for i, p := range ready {
 		if p == nil {
 			continue
 		}
-		if err := writeAtomic(files[i].Path, p.out, p.perm); err != nil {
-			return changed, fmt.Errorf("%s: %w (the files before it in the list were written)", filepath.Base(files[i].Path), err)
+		if err := writeAtomic(b.Edits[i].Path, p.out, p.perm); err != nil {
+			return res, fmt.Errorf("%s: %w (the files before it in the list were written)", filepath.Base(b.Edits[i].Path), err)
 		}
-		changed[i] = true
+		res.Edited[i] = true
 	}
-	return changed, nil
+	return res, nil
+}
+
+// readRegular reads the regular file at p, never through a symbolic link.
+func readRegular(p string) ([]byte, os.FileInfo, error) {
+	f, err := openRegular(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(f)
+	return data, info, err
+}
+
+// realDirectory refuses a directory that is a symbolic link: a file added there would
+// land wherever it points, perhaps outside the scanned directory.
+func realDirectory(dir string) error {
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s is not a directory but %s: chart-promoter writes archives only into a real charts/ directory", dir, fileKind(info.Mode()))
+	}
+	return nil
 }

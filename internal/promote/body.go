@@ -166,6 +166,17 @@ func commitFingerprint(message string) string {
 	return ""
 }
 
+// archiveSentence tells a reviewer which vendored archive a change replaces, and why the
+// new one is the version the table shows.
+func archiveSentence(g *group, c Change, a *ArchiveReplacement) string {
+	added := fmt.Sprintf("`%s`", cell(g.path(a.Added)))
+	checked := fmt.Sprintf("the chart layer `%s` (%d bytes) of manifest `%s`, downloaded after every gate passed", cell(a.Digest), a.Size, cell(c.Digest))
+	if a.Removed == "" {
+		return fmt.Sprintf("The vendored archive %s is added: %s. The archive of `%s` stays, as another dependency of the chart uses it.", added, checked, cell(c.fromVersion()))
+	}
+	return fmt.Sprintf("The vendored archive `%s` is replaced by %s: %s.", cell(g.path(a.Removed)), added, checked)
+}
+
 // body is the pull request description for reviewers: what changes where, what the new
 // chart versions are, their changelogs, and the hidden marker.
 func (g *group) body() string {
@@ -198,6 +209,11 @@ func (g *group) body() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n",
 			text(app, 200), file, text(dest, 200), text(chartName(c.Chart), 200), change)
+	}
+	for _, c := range g.changes {
+		if a := c.Archives; a != nil {
+			fmt.Fprintf(&b, "\n📦 %s\n", archiveSentence(g, c, a))
+		}
 	}
 	for _, v := range g.versions() {
 		c := v

@@ -101,7 +101,7 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 	if err != nil {
 		return false, err
 	}
-	if len(files) == 0 {
+	if files.count() == 0 {
 		// The base already holds every change (merged meanwhile): nothing to propose.
 		p.Action = Unchanged
 		return true, nil
@@ -114,7 +114,7 @@ func (pr *proposer) updateBranch(ctx context.Context, p *Proposal) (done bool, e
 		}
 		newPR = open == nil
 	}
-	if err := checkBudget(pr.deps.GitHub, pr.requestsToFinish(len(files), exists, newPR)); err != nil {
+	if err := checkBudget(pr.deps.GitHub, pr.requestsToFinish(len(files.write), exists, newPR)); err != nil {
 		return false, err // before anything is written: never half a pull request
 	}
 	message, err := pr.texts.commitMessage(g, pr.signOff())
@@ -178,7 +178,7 @@ func (pr *proposer) unchanged(ctx context.Context, p *Proposal, base plumbing.Ha
 			}
 			return done, err
 		}
-		if files, err := pr.files(base); err == nil && len(files) == 0 {
+		if files, err := pr.files(base); err == nil && files.count() == 0 {
 			p.Action = Unchanged
 			pr.deps.Log.Infof("%s: %s already holds these versions (merged); nothing to propose", pr.group.branch, pr.opts.Base)
 			return true, nil

@@ -16,8 +16,8 @@ type apiCommitter struct {
 	gh GitHub
 }
 
-func (c apiCommitter) commit(ctx context.Context, branch string, base plumbing.Hash, files map[string][]byte, message string, expected plumbing.Hash) (plumbing.Hash, error) {
-	sha, err := c.gh.CreateCommit(ctx, base.String(), files, message)
+func (c apiCommitter) commit(ctx context.Context, branch string, base plumbing.Hash, files commitFiles, message string, expected plumbing.Hash) (plumbing.Hash, error) {
+	sha, err := c.gh.CreateCommitChanges(ctx, base.String(), files.write, files.remove, message)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("create the commit through the GitHub API: %w", err)
 	}

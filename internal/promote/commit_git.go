@@ -19,11 +19,11 @@ type gitCommitter struct {
 	now               func() time.Time
 }
 
-func (c gitCommitter) commit(ctx context.Context, branch string, base plumbing.Hash, files map[string][]byte, message string, expected plumbing.Hash) (plumbing.Hash, error) {
+func (c gitCommitter) commit(ctx context.Context, branch string, base plumbing.Hash, files commitFiles, message string, expected plumbing.Hash) (plumbing.Hash, error) {
 	when := c.now()
 	author := gitrepo.Signature{Name: c.author.Name, Email: c.author.Email, When: when}
 	committer := gitrepo.Signature{Name: c.committer.Name, Email: c.committer.Email, When: when}
-	hash, err := c.git.CommitFiles(base, files, message, author, committer)
+	hash, err := c.git.CommitChanges(base, files.write, files.remove, message, author, committer)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("commit: %w", err)
 	}

@@ -6,13 +6,13 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// committer makes a group's commit of files on top of base and moves branch to it, with a
+// committer makes a group's commit of files (written and removed) on top of base and moves branch to it, with a
 // lease: the branch must still be at expected (the zero hash: it must not exist yet).
 // There is one implementation per way of committing (commit_git.go, commit_api.go); each
 // maps the way it loses a lease to a *LeaseError, so that the proposer knows, whatever the
 // committer, that another run wrote the branch and it must read it again.
 type committer interface {
-	commit(ctx context.Context, branch string, base plumbing.Hash, files map[string][]byte, message string, expected plumbing.Hash) (plumbing.Hash, error)
+	commit(ctx context.Context, branch string, base plumbing.Hash, files commitFiles, message string, expected plumbing.Hash) (plumbing.Hash, error)
 }
 
 // LeaseError says that a branch moved between the run reading it and writing it: another

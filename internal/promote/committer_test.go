@@ -15,7 +15,7 @@ import (
 // Both committers make a commit on the base and move the branch with a lease, and both
 // say "the branch moved" the same way: a *LeaseError, whatever Git or GitHub answered.
 func TestEachCommitterMapsALostLeaseToALeaseError(t *testing.T) {
-	files := map[string][]byte{"apps/webapp.yaml": []byte("targetRevision: 1.2.4\n")}
+	files := commitFiles{write: map[string][]byte{"apps/webapp.yaml": []byte("targetRevision: 1.2.4\n")}}
 	type world struct {
 		c    committer
 		base plumbing.Hash

@@ -17,7 +17,7 @@ type Git interface {
 	RemoteBranches(ctx context.Context, prefix string) (map[string]plumbing.Hash, error)
 	ReadFile(commit plumbing.Hash, path string) ([]byte, error)
 	Commit(commit plumbing.Hash) (*gitrepo.Commit, error)
-	CommitFiles(parent plumbing.Hash, files map[string][]byte, message string, author, committer gitrepo.Signature) (plumbing.Hash, error)
+	CommitChanges(parent plumbing.Hash, files map[string][]byte, removed []string, message string, author, committer gitrepo.Signature) (plumbing.Hash, error)
 	Push(ctx context.Context, branch string, commit, expected plumbing.Hash) error
 	DeleteBranch(ctx context.Context, branch string, expected plumbing.Hash) error
 }
@@ -36,7 +36,7 @@ type GitHub interface {
 	AddAssignees(ctx context.Context, number int, users []string) error
 	SetMilestone(ctx context.Context, number, milestone int) error
 	EnableAutoMerge(ctx context.Context, nodeID, method string) error
-	CreateCommit(ctx context.Context, parentSHA string, files map[string][]byte, message string) (string, error)
+	CreateCommitChanges(ctx context.Context, parentSHA string, files map[string][]byte, removed []string, message string) (string, error)
 	UpdateRef(ctx context.Context, branch, sha, expected string) error
 	// RateLimit is what GitHub's latest answer said of the REST API's rate limit.
 	RateLimit() (remaining int, reset time.Time, known bool)

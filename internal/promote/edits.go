@@ -19,6 +19,10 @@ type fileEdits struct {
 	// Chart.lock (whose digest covers both) share their Chart.yaml's path; "" for a file
 	// on its own.
 	bundle string
+	// archives are the vendored archives a chart's changes add and remove, and replaced
+	// each change's replacement by its index; set on the chart's Chart.yaml only.
+	archives []archiveOp
+	replaced map[int]*ArchiveReplacement
 }
 
 // fileFailure is a file whose edits could not be computed, and the changes it costs.
@@ -75,7 +79,7 @@ func editsFor(changes []Change, makes func(Change) bool, read func(file string) 
 	}
 	for _, file := range chartOrder {
 		which := charts[file]
-		edits, lockFile, lockEdits, err := chartEdits(changes, which, file, read, now)
+		edits, lockFile, lockEdits, archives, replaced, err := chartEdits(changes, which, file, read, now)
 		if err != nil {
 			line := 0
 			var refused *manifest.RefusedError
@@ -86,6 +90,7 @@ func editsFor(changes []Change, makes func(Change) bool, read func(file string) 
 			continue
 		}
 		add(file, file, edits, which)
+		out[index[file]].archives, out[index[file]].replaced = archives, replaced
 		if lockFile != "" {
 			add(lockFile, file, lockEdits, nil)
 		}
@@ -94,11 +99,12 @@ func editsFor(changes []Change, makes func(Change) bool, read func(file string) 
 	return out, failures
 }
 
-// chartEdits moves the dependencies changes[which] of the chart whose Chart.yaml is file.
-func chartEdits(changes []Change, which []int, file string, read func(string) ([]byte, error), now time.Time) (edits []manifest.Edit, lockFile string, lockEdits []manifest.Edit, err error) {
+// chartEdits moves the dependencies changes[which] of the chart whose Chart.yaml is file,
+// with the vendored archives those that replace one add and remove.
+func chartEdits(changes []Change, which []int, file string, read func(string) ([]byte, error), now time.Time) (edits []manifest.Edit, lockFile string, lockEdits []manifest.Edit, archives []archiveOp, replaced map[int]*ArchiveReplacement, err error) {
 	chartYAML, err := read(file)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, nil, nil, err
 	}
 	moves := make([]manifest.Move, 0, len(which))
 	for _, i := range which {
@@ -111,12 +117,38 @@ func chartEdits(changes []Change, which []int, file string, read func(string) ([
 	var lock []byte
 	if lockFile != "" {
 		if lock, err = read(lockFile); err != nil {
-			return nil, "", nil, fmt.Errorf("%s: %w", lockFile, err)
+			return nil, "", nil, nil, nil, fmt.Errorf("%s: %w", lockFile, err)
 		}
 	}
 	edits, lockEdits, err = manifest.DependencyEdits(chartYAML, lock, moves, now)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, nil, nil, err
 	}
-	return edits, lockFile, lockEdits, nil
+	if !replacesArchive(changes, which) {
+		return edits, lockFile, lockEdits, nil, nil, nil
+	}
+	chartAfter, err := manifest.Splice(chartYAML, edits)
+	if err != nil {
+		return nil, "", nil, nil, nil, err
+	}
+	var lockAfter []byte
+	if lock != nil {
+		if lockAfter, err = manifest.Splice(lock, lockEdits); err != nil {
+			return nil, "", nil, nil, nil, fmt.Errorf("%s: %w", lockFile, err)
+		}
+	}
+	if archives, replaced, err = chartArchives(changes, which, file, chartAfter, lockAfter); err != nil {
+		return nil, "", nil, nil, nil, err
+	}
+	return edits, lockFile, lockEdits, archives, replaced, nil
+}
+
+// replacesArchive reports whether any of changes[which] replaces a vendored archive.
+func replacesArchive(changes []Change, which []int) bool {
+	for _, i := range which {
+		if changes[i].vendored != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -279,7 +279,8 @@ func explainSource(src manifest.Source, opts Options) SourceWhy {
 	w.Policy = append(w.Policy, decided("ignore", strconv.FormatBool(ignored), origin, layers))
 
 	// The rest only the config file sets. Fields that cannot matter (how to date a version
-	// when no age is asked for; how to verify when nothing is) are left out.
+	// when no age is asked for; how to verify when nothing is; vendored archives of what
+	// is not a Helm chart's dependency) are left out.
 	aged := rules.MinimumReleaseAge.Value > 0
 	for _, field := range config.Fields[2:] {
 		layers := ruleLayers(rules, field)
@@ -288,6 +289,10 @@ func explainSource(src manifest.Source, opts Options) SourceWhy {
 			w.Policy = append(w.Policy, FieldWhy{Field: field, Value: layers[0].Value, From: layers[0].From, Over: layers[1:]})
 		case field == "onMissingTimestamp" || field == "releaseTime":
 			if aged {
+				w.Policy = append(w.Policy, FieldWhy{Field: field, Value: defaultValue(field, rules), From: defaultOrigin(field, rules)})
+			}
+		case field == "replaceVendoredArchives":
+			if src.Dependency != nil { // only a Helm chart vendors archives
 				w.Policy = append(w.Policy, FieldWhy{Field: field, Value: defaultValue(field, rules), From: defaultOrigin(field, rules)})
 			}
 		case strings.HasPrefix(field, "verify."):
@@ -339,6 +344,8 @@ func defaultValue(field string, rules config.Resolved) string {
 		return "false"
 	case "pin":
 		return "as written"
+	case "replaceVendoredArchives":
+		return "false"
 	}
 	return ""
 }
@@ -359,6 +366,8 @@ func defaultOrigin(field string, rules config.Resolved) string {
 		return "default: a major update shares the pull request of its group"
 	case "pin":
 		return "default: a tag stays a tag, and a digest the tool pinned stays a digest"
+	case "replaceVendoredArchives":
+		return "default: a vendored charts/NAME-VERSION.tgz is reported stale, not replaced"
 	}
 	return "default"
 }

@@ -122,3 +122,39 @@ func TestParseQueryTellsNamesFromFilesAndLines(t *testing.T) {
 		t.Error("line 0 was accepted")
 	}
 }
+
+func TestExplainShowsReplaceVendoredArchivesOnlyForAChartsDependencies(t *testing.T) {
+	root := t.TempDir()
+	copyTree(t, filepath.Join("testdata", "vendored"), root, fixtureHost)
+	writeFile(t, root, "chart-promoter.yaml", "rules:\n  - applications: [\"*/Chart.yaml\"]\n    replaceVendoredArchives: true\n  - applications: [aliased/**]\n    replaceVendoredArchives: false\n  - constraint: \"*\"\n")
+	writeFile(t, root, "app.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n  source:\n    repoURL: "+fixtureHost+"/charts\n    chart: redis\n    targetRevision: 1.0.0\n")
+	cfg, err := config.Load(root, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	explain := func(arg string) promote.SourceWhy {
+		t.Helper()
+		q, err := promote.ParseQuery(root, arg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := promote.Explain(t.Context(), promote.Options{Dir: root, Config: cfg}, q, false)
+		if err != nil || len(e.Sources) == 0 {
+			t.Fatalf("Explain(%s): %v, %d sources", arg, err, len(e.Sources))
+		}
+		return e.Sources[0]
+	}
+	if got, want := field(t, explain("platform/Chart.yaml"), "replaceVendoredArchives"), "true ← rules[0] (chart-promoter.yaml:3)"; got != want {
+		t.Errorf("platform's dependency: %s, want %s", got, want)
+	}
+	if got, want := field(t, explain("aliased/Chart.yaml"), "replaceVendoredArchives"), "false ← rules[1] (chart-promoter.yaml:5); over true ← rules[0] (chart-promoter.yaml:3)"; got != want {
+		t.Errorf("aliased's dependency: %s, want %s", got, want)
+	}
+	// An Application vendors nothing: no rule that applies to it sets the field, and its
+	// default is not shown.
+	for _, f := range explain("app.yaml").Policy {
+		if f.Field == "replaceVendoredArchives" {
+			t.Errorf("an Application shows %+v", f)
+		}
+	}
+}

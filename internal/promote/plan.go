@@ -111,6 +111,8 @@ type Plan struct {
 	// Removed are temporary files an interrupted run had left in the tree, which this run
 	// removed (relative to Dir).
 	Removed []string `json:"removed,omitempty"`
+	// Archives are the vendored chart archives the plan adds and removes, beside Files.
+	Archives []ArchiveFile `json:"-"`
 
 	// digests are the SHA-256 of every file with a source, as discovery read it.
 	digests map[string][sha256.Size]byte
@@ -188,6 +190,9 @@ type Change struct {
 	// StaleArchive is the vendored charts/NAME-VERSION.tgz of From, which the change leaves
 	// stale until helm dependency build runs again.
 	StaleArchive string `json:"staleArchive,omitempty"`
+	// Archives is the vendored archive the change replaces, when a rule's
+	// replaceVendoredArchives asks for it (contract).
+	Archives *ArchiveReplacement `json:"archives,omitempty"`
 	// DeployedBy names the Applications whose Git source points at the directory of a
 	// kustomization or a Helm chart: what syncs the change.
 	DeployedBy []string `json:"deployedBy,omitempty"`
@@ -201,6 +206,9 @@ type Change struct {
 	// recorded is what the marker records of To beyond its digest, shared by the changes
 	// to one version.
 	recorded *recorded
+	// vendored is the archive of To that replaces the vendored archive of From, once
+	// downloaded and checked; nil when the change replaces none.
+	vendored *vendoredArchive
 }
 
 // Skip is a source or file passed over on purpose.
@@ -366,6 +374,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		rules = opts.Config.Rules
 	}
 	matched := make([]bool, len(rules))
+	vendors := make([]bool, len(rules)) // the rule applies to a Helm chart's dependency
 	// The gates a source's rules ask for, unless the caller decides them itself.
 	var gates *trust
 	if opts.Policy == nil && opts.Config != nil {
@@ -382,6 +391,7 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 		policy := opts.Config.For(configTarget(src))
 		for _, m := range policy.Rules {
 			matched[m.Origin.Rule] = matched[m.Origin.Rule] || m.Applies
+			vendors[m.Origin.Rule] = vendors[m.Origin.Rule] || m.Applies && src.Dependency != nil
 		}
 		policyOf := opts.Policy
 		if gates != nil {
@@ -422,10 +432,14 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	if len(onlyCharts) == 0 {
 		// Only a scan of every chart sees every source a rule could be meant for.
 		for i, used := range matched {
-			if !used {
-				r := rules[i]
+			r := rules[i]
+			switch {
+			case !used:
 				plan.Warnings = append(plan.Warnings, Warning{File: opts.Config.Name, Line: r.Pos.Line,
 					Message: fmt.Sprintf("rules[%d] matches none of the %d chart sources found: check its charts and applications globs (chart-promoter explain shows what each source matched)", i, len(found.Sources))})
+			case r.ReplaceVendoredArchives != nil && r.ReplaceVendoredArchives.Value && !vendors[i]:
+				plan.Warnings = append(plan.Warnings, Warning{File: opts.Config.Name, Line: r.ReplaceVendoredArchives.Pos.Line,
+					Message: fmt.Sprintf("rules[%d] sets replaceVendoredArchives, but none of the sources it matches is a Helm chart's dependency, the only kind that vendors archives: it does nothing", i)})
 			}
 		}
 	}
@@ -468,6 +482,8 @@ func Make(ctx context.Context, opts Options) (*Plan, error) {
 	plan.digests = found.Files
 	plan.dropConflicts()
 	plan.nameDeployers(found.Paths)
+	// After every gate: only a version that passed them all is downloaded.
+	plan.fetchArchives(ctx, opts.Registry)
 	plan.preview(found.Files, now())
 	plan.sort()
 	if opts.Render != nil {
@@ -631,9 +647,12 @@ func decide(c candidate, r *resolution) (*Change, *Skip, *Error) {
 		if d.Range != "" {
 			change.Warnings = append(change.Warnings, "Chart.yaml's range "+d.Range+" allows "+to+": Chart.yaml stays as it is, only "+d.LockFile+" moves")
 		}
-		if d.Archive != "" {
+		switch {
+		case d.Archive != "" && c.rules.ReplaceVendoredArchives.Value:
+			change.vendored = &vendoredArchive{old: d.Archive, rule: c.rules.ReplaceVendoredArchives.From}
+		case d.Archive != "":
 			change.StaleArchive = d.Archive
-			change.Warnings = append(change.Warnings, d.Archive+" is the vendored archive of "+src.Revision+" and is stale after this change: run helm dependency build and commit charts/ (chart-promoter does not download archives)")
+			change.Warnings = append(change.Warnings, d.Archive+" is the vendored archive of "+src.Revision+" and is stale after this change: run helm dependency build and commit charts/, or let chart-promoter replace it: replaceVendoredArchives: true in a config rule")
 		}
 	}
 	return change, nil, nil
@@ -723,10 +742,24 @@ func (p *Plan) preview(digests map[string][sha256.Size]byte, now time.Time) {
 	for _, f := range failures {
 		fail(f.file, f.line, f.err, f.changes)
 	}
-	// A chart's Chart.yaml and Chart.lock stand or fall together.
+	// A chart's Chart.yaml and Chart.lock (and the archives it replaces) stand or fall
+	// together.
 	failedBundles := map[string]bool{}
 	var edited []FileEdit
+	var archives []ArchiveFile
 	for _, f := range files {
+		if len(f.archives) > 0 {
+			a, err := p.archiveFiles(f.bundle, f.archives)
+			if err != nil {
+				fail(f.file, 0, err, f.changes)
+				failedBundles[f.bundle] = true
+				continue
+			}
+			archives = append(archives, a...)
+			for i, r := range f.replaced {
+				p.Changes[i].Archives = r
+			}
+		}
 		before, err := read(f.file)
 		var after []byte
 		if err == nil {
@@ -753,6 +786,11 @@ func (p *Plan) preview(digests map[string][sha256.Size]byte, now time.Time) {
 	for _, f := range edited {
 		if !failedBundles[f.bundle] || f.bundle == "" {
 			p.Files = append(p.Files, f)
+		}
+	}
+	for _, a := range archives {
+		if !failedBundles[a.bundle] {
+			p.Archives = append(p.Archives, a)
 		}
 	}
 	for _, f := range files {
@@ -799,6 +837,7 @@ func (p *Plan) sort() {
 		return a.Chart < b.Chart
 	})
 	sort.SliceStable(p.Files, func(i, j int) bool { return p.Files[i].File < p.Files[j].File })
+	sort.SliceStable(p.Archives, func(i, j int) bool { return p.Archives[i].File < p.Archives[j].File })
 }
 
 // sortedKeys returns the keys of m in order.

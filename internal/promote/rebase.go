@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -11,12 +12,23 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/manifest"
 )
 
+// commitFiles are what a group's commit writes (path → content) and removes, with paths
+// relative to the repository root.
+type commitFiles struct {
+	write  map[string][]byte
+	remove []string
+}
+
+// count is how many files the commit changes.
+func (f commitFiles) count() int { return len(f.write) + len(f.remove) }
+
 // files computes each changed file's new content on top of the base tip. When the base
 // still holds the bytes the plan read, the planned edit is used; when the base moved
 // under the run, the file is read again at the base and the edit is made there (a
 // rebase), or the group fails cleanly. Every edit is proven by Rewrite's re-parse.
-func (pr *proposer) files(base plumbing.Hash) (map[string][]byte, error) {
+func (pr *proposer) files(base plumbing.Hash) (commitFiles, error) {
 	out := map[string][]byte{}
+	var removed []string
 	byFile := map[string][]Change{}
 	var charts []Change
 	var order []string
@@ -34,37 +46,39 @@ func (pr *proposer) files(base plumbing.Hash) (map[string][]byte, error) {
 		repoPath := pr.deps.RepoPath(file)
 		current, err := pr.deps.Git.ReadFile(base, repoPath)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not on %s: commit it, or plan against the base branch", file, pr.opts.Base)
+			return commitFiles{}, fmt.Errorf("%s is not on %s: commit it, or plan against the base branch", file, pr.opts.Base)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s at %s: %w", file, pr.opts.Base, err)
+			return commitFiles{}, fmt.Errorf("read %s at %s: %w", file, pr.opts.Base, err)
 		}
 		edits, err := rebaseEdits(file, current, byFile[file], pr.plan.digest(file))
 		if err != nil {
-			return nil, err
+			return commitFiles{}, err
 		}
 		if len(edits) == 0 {
 			continue
 		}
 		after, err := manifest.Rewrite(current, edits)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return commitFiles{}, fmt.Errorf("%s: %w", file, err)
 		}
 		out[repoPath] = after
 	}
 	if len(charts) > 0 {
-		if err := pr.chartFiles(base, charts, out); err != nil {
-			return nil, err
+		var err error
+		if removed, err = pr.chartFiles(base, charts, out); err != nil {
+			return commitFiles{}, err
 		}
 	}
-	return out, nil
+	return commitFiles{write: out, remove: removed}, nil
 }
 
 // chartFiles adds to out the Chart.yaml and Chart.lock files the group's dependency
-// changes edit, computed on top of the base. A chart's two files move together and the
-// lock's digest covers both, so they are edited only when the base holds exactly what the
-// plan read; otherwise the group fails and the next run plans from the new content.
-func (pr *proposer) chartFiles(base plumbing.Hash, changes []Change, out map[string][]byte) error {
+// changes edit, computed on top of the base, and the vendored archives they add; it
+// returns the archives they remove. A chart's files move together and the lock's digest
+// covers both, so they are edited only when the base holds exactly what the plan read;
+// otherwise the group fails and the next run plans from the new content.
+func (pr *proposer) chartFiles(base plumbing.Hash, changes []Change, out map[string][]byte) ([]string, error) {
 	read := func(file string) ([]byte, error) {
 		data, err := pr.deps.Git.ReadFile(base, pr.deps.RepoPath(file))
 		if errors.Is(err, os.ErrNotExist) {
@@ -81,20 +95,39 @@ func (pr *proposer) chartFiles(base plumbing.Hash, changes []Change, out map[str
 	files, failures := editsFor(changes, nil, read, pr.opts.Now())
 	if len(failures) > 0 {
 		f := failures[0]
-		return fmt.Errorf("%s: %w", f.file, f.err)
+		return nil, fmt.Errorf("%s: %w", f.file, f.err)
 	}
+	var removed []string
 	for _, f := range files {
 		current, err := read(f.file)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		after, err := manifest.Rewrite(current, f.edits)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.file, err)
+			return nil, fmt.Errorf("%s: %w", f.file, err)
 		}
 		out[pr.deps.RepoPath(f.file)] = after
+		for _, a := range f.archives {
+			repoPath := pr.deps.RepoPath(a.file)
+			there, err := pr.deps.Git.ReadFile(base, repoPath)
+			switch {
+			case a.data == nil && errors.Is(err, os.ErrNotExist):
+				return nil, fmt.Errorf("%s is not on %s, which the change replaces: commit charts/, or plan against the base branch", a.file, pr.opts.Base)
+			case err != nil && !errors.Is(err, os.ErrNotExist):
+				return nil, fmt.Errorf("read %s at %s: %w", a.file, pr.opts.Base, err)
+			case a.data == nil:
+				removed = append(removed, repoPath)
+			case err == nil && bytes.Equal(there, a.data):
+				// Already on the base with these bytes: nothing to write.
+			case err == nil:
+				return nil, fmt.Errorf("%s is on %s already with other content than the chart layer the plan downloaded: remove it there (or run helm dependency build) and run again", a.file, pr.opts.Base)
+			default:
+				out[repoPath] = a.data
+			}
+		}
 	}
-	return nil
+	return removed, nil
 }
 
 // rebaseEdits returns the edits for one file as it stands at the base. If the base holds

@@ -18,6 +18,9 @@ const MaxChartBytes = 16 << 20
 type ChartArchive struct {
 	// Digest is the manifest digest the archive was read through.
 	Digest string
+	// LayerDigest is the digest the manifest gives the chart layer, which Data hashes to:
+	// what a vendored charts/NAME-VERSION.tgz written from Data is checked against.
+	LayerDigest string
 	// Data is the gzipped tar of the chart directory.
 	Data []byte
 	// Annotations are the manifest's annotations.
@@ -26,7 +29,8 @@ type ChartArchive struct {
 
 // ChartArchive downloads the chart layer of chart at ref (a tag or a manifest digest),
 // refusing manifests that are not Helm charts and layers over MaxChartBytes. Only the
-// reviewer's view (rendering) needs it: planning never downloads a chart.
+// reviewer's view (rendering) and the replacement of a vendored chart archive, which a
+// config rule asks for, need it: planning never downloads a chart otherwise.
 func (c *Client) ChartArchive(ctx context.Context, chart, ref string) (_ ChartArchive, err error) {
 	defer func() { err = c.secrets.redact(err) }()
 	repo, where, err := c.repository(chart)
@@ -69,6 +73,6 @@ func (c *Client) ChartArchive(ctx context.Context, chart, ref string) (_ ChartAr
 	if err != nil {
 		return out, c.describe(ctx, err, "fetch chart archive "+ref+" of", where)
 	}
-	out.Data = data
+	out.Data, out.LayerDigest = data, layer.Digest.String()
 	return out, nil
 }

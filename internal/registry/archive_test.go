@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"testing"
@@ -28,6 +30,9 @@ func TestChartArchiveDownloadsTheChartLayer(t *testing.T) {
 		}
 		if got := a.Annotations["org.opencontainers.image.source"]; got != "https://github.com/acme/webapp" {
 			t.Errorf("source annotation = %q, want Chart.yaml's first source", got)
+		}
+		if sum := sha256.Sum256(a.Data); a.LayerDigest != "sha256:"+hex.EncodeToString(sum[:]) {
+			t.Errorf("ChartArchive(%s) says the layer is %s, but its bytes hash to sha256:%x", ref, a.LayerDigest, sum)
 		}
 		if !holds(t, a.Data, "webapp/templates/worker.yaml") {
 			t.Errorf("ChartArchive(%s) is not the chart's archive", ref)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/chart-promoter/chart-promoter/internal/promote"
 )
 
 // contextLines is how many unchanged lines surround each change, as in `git diff`.
@@ -51,6 +53,19 @@ func UnifiedDiff(w io.Writer, name string, before, after []byte, color bool) err
 		start = end + 1
 	}
 	return nil
+}
+
+// BinaryDiff writes a vendored archive the plan adds or removes as git diff writes a
+// binary file: "Binary files /dev/null and b/NAME differ".
+func BinaryDiff(w io.Writer, a promote.ArchiveFile, color bool) {
+	p := painter{color}
+	from, to := "/dev/null", "b/"+a.File
+	if a.Removed() {
+		from, to = "a/"+a.File, "/dev/null"
+	}
+	fmt.Fprintln(w, p.bold("--- "+from))
+	fmt.Fprintln(w, p.bold("+++ "+to))
+	fmt.Fprintf(w, "Binary files %s and %s differ\n", from, to)
 }
 
 // splitLines splits on LF and drops a CR before it, so CRLF files diff like LF files.

@@ -191,3 +191,39 @@ func TestTextShowsWhoSignedAndWhatWasHeldBack(t *testing.T) {
 		t.Errorf("an unsigned pass is not marked as such:\n%s", out.String())
 	}
 }
+
+func TestTextShowsTheReplacedArchiveAndItsBinaryDiff(t *testing.T) {
+	plan := &promote.Plan{
+		Changes: []promote.Change{{File: "platform/Chart.yaml", Line: 7, Kind: "Chart", Application: "platform",
+			Chart: "ghcr.io/acme/charts/redis", From: "1.0.0", To: "1.1.0", Digest: "sha256:0123456789abcdef0123",
+			Archives: &promote.ArchiveReplacement{Removed: "platform/charts/redis-1.0.0.tgz", Added: "platform/charts/redis-1.1.0.tgz", Digest: "sha256:fedcba9876543210fedc", Size: 1234}}},
+		Archives: []promote.ArchiveFile{
+			{File: "platform/charts/redis-1.0.0.tgz"},
+			{File: "platform/charts/redis-1.1.0.tgz", Data: []byte{0x1f, 0x8b}},
+		},
+	}
+	var out bytes.Buffer
+	Text(&out, plan, TextOptions{Diff: true})
+	for _, want := range []string{
+		"      archive platform/charts/redis-1.0.0.tgz → platform/charts/redis-1.1.0.tgz (sha256:fedcba987654, 1234 bytes)\n",
+		"--- a/platform/charts/redis-1.0.0.tgz\n+++ /dev/null\nBinary files a/platform/charts/redis-1.0.0.tgz and /dev/null differ\n",
+		"--- /dev/null\n+++ b/platform/charts/redis-1.1.0.tgz\nBinary files /dev/null and b/platform/charts/redis-1.1.0.tgz differ\n",
+		"1 change(s) in 0 file(s) and 2 vendored archive(s),",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	var doc bytes.Buffer
+	if err := JSON(&doc, plan); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"archives": {
+        "removed": "platform/charts/redis-1.0.0.tgz",
+        "added": "platform/charts/redis-1.1.0.tgz",
+        "digest": "sha256:fedcba9876543210fedc",
+        "size": 1234
+      }`; !strings.Contains(doc.String(), want) {
+		t.Errorf("the JSON change lacks\n%s\n%s", want, doc.String())
+	}
+}

@@ -43,6 +43,9 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 			if c.Verification != nil {
 				fmt.Fprintf(w, "      %s\n", gate.Describe(*c.Verification))
 			}
+			if a := c.Archives; a != nil {
+				fmt.Fprintf(w, "      %s\n", archiveLine(a))
+			}
 			writeHeld(w, p, c.Held)
 			for _, warning := range c.Warnings {
 				fmt.Fprintf(w, "      %s %s\n", p.yellow("warning:"), warning)
@@ -63,7 +66,10 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 				fmt.Fprintln(w, err)
 			}
 		}
-		if len(plan.Files) > 0 {
+		for _, a := range plan.Archives {
+			BinaryDiff(w, a, o.Color)
+		}
+		if len(plan.Files)+len(plan.Archives) > 0 {
 			fmt.Fprintln(w)
 		}
 	}
@@ -83,8 +89,20 @@ func Text(w io.Writer, plan *promote.Plan, o TextOptions) {
 	if len(plan.Warnings) > 0 {
 		warnings = fmt.Sprintf(", %d warning(s)", len(plan.Warnings))
 	}
-	fmt.Fprintf(w, "%d change(s) in %d file(s), %d up to date%s, %d skipped, %d error(s)%s\n",
-		len(plan.Changes), len(plan.Files), len(current), hint, len(skipped), len(plan.Errors), warnings)
+	archives := ""
+	if len(plan.Archives) > 0 {
+		archives = fmt.Sprintf(" and %d vendored archive(s)", len(plan.Archives))
+	}
+	fmt.Fprintf(w, "%d change(s) in %d file(s)%s, %d up to date%s, %d skipped, %d error(s)%s\n",
+		len(plan.Changes), len(plan.Files), archives, len(current), hint, len(skipped), len(plan.Errors), warnings)
+}
+
+// archiveLine says which vendored archive a change replaces with which.
+func archiveLine(a *promote.ArchiveReplacement) string {
+	if a.Removed == "" {
+		return fmt.Sprintf("archive %s added (%s, %d bytes); the old one stays: another dependency uses it", a.Added, shortDigest(a.Digest), a.Size)
+	}
+	return fmt.Sprintf("archive %s → %s (%s, %d bytes)", a.Removed, a.Added, shortDigest(a.Digest), a.Size)
 }
 
 // writeWarnings lists the settings that did nothing and the risks taken, before the
