@@ -1,7 +1,6 @@
 package promote_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
@@ -739,50 +737,9 @@ func TestGroupByDecidesWhichChangesShareAPullRequest(t *testing.T) {
 
 func TestCommitViaAPIMakesAVerifiedCommitThroughGitHubsGitDatabase(t *testing.T) {
 	t.Parallel()
-	// GitHub and the Git server are two stores here, one in reality: GitHub is taught the
-	// Git server's main commit by a mirror commit of the same files, and every request that
-	// names main's SHA is pointed at the mirror.
-	var alias struct {
-		sync.Mutex
-		from, to string
-	}
-	translate := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			alias.Lock()
-			from, to := alias.from, alias.to
-			alias.Unlock()
-			if from != "" {
-				r.URL.Path, r.URL.RawPath = strings.ReplaceAll(r.URL.Path, from, to), ""
-				if r.Body != nil {
-					body, err := io.ReadAll(r.Body)
-					if err != nil {
-						http.Error(rw, err.Error(), http.StatusBadRequest)
-						return
-					}
-					body = bytes.ReplaceAll(body, []byte(from), []byte(to))
-					r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-				}
-			}
-			next.ServeHTTP(rw, r)
-		})
-	}
-	w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3", "1.2.4"}}, withGitHubMiddleware(translate))
-	client, err := github.New(w.gh.URL, gitopsToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for name, content := range w.files {
-		files[name] = []byte(content)
-	}
-	mirror, err := client.CreateCommit(t.Context(), gitopsOwner, gitopsName, w.gh.Ref(gitopsOwner, gitopsName, "main"), files, "Initial commit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.gh.SetRef(gitopsOwner, gitopsName, "main", mirror)
-	alias.Lock()
-	alias.from, alias.to = w.bare("rev-parse", "refs/heads/main"), mirror
-	alias.Unlock()
+	m := &githubMirror{} // GitHub and the Git server, one store as in reality
+	w := newGitOps(t, "webapp", map[string][]string{"charts/webapp": {"1.2.3", "1.2.4"}}, withGitHubMiddleware(m.middleware))
+	mirror := m.mirror(t, w)
 	w.gh.Requests.Reset()
 
 	opts := w.options()

@@ -8,14 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -23,7 +21,6 @@ import (
 	helmloader "helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"github.com/chart-promoter/chart-promoter/internal/config"
-	"github.com/chart-promoter/chart-promoter/internal/github"
 	"github.com/chart-promoter/chart-promoter/internal/promote"
 	"github.com/chart-promoter/chart-promoter/internal/registry"
 	"github.com/chart-promoter/chart-promoter/internal/testenv"
@@ -537,57 +534,6 @@ func TestAPullRequestCommitsTheReplacedArchiveThroughGit(t *testing.T) {
 	if got := w.bare("show", p.Commit+":platform/Chart.yaml"); !strings.Contains(got, "version: 1.1.0") {
 		t.Errorf("the committed Chart.yaml does not move redis:\n%s", got)
 	}
-}
-
-// githubMirror makes the fake GitHub and the Git server one store, as they are one in
-// reality: GitHub is taught the Git server's main commit by a mirror commit of the same
-// files, and every request that names main's SHA is pointed at the mirror.
-type githubMirror struct {
-	mu       sync.Mutex
-	from, to string
-}
-
-func (m *githubMirror) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		m.mu.Lock()
-		from, to := m.from, m.to
-		m.mu.Unlock()
-		if from != "" {
-			r.URL.Path, r.URL.RawPath = strings.ReplaceAll(r.URL.Path, from, to), ""
-			if r.Body != nil {
-				body, err := io.ReadAll(r.Body)
-				if err != nil {
-					http.Error(rw, err.Error(), http.StatusBadRequest)
-					return
-				}
-				body = bytes.ReplaceAll(body, []byte(from), []byte(to))
-				r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-			}
-		}
-		next.ServeHTTP(rw, r)
-	})
-}
-
-// mirror commits w's files to GitHub's main and starts pointing main's SHA at it.
-func (m *githubMirror) mirror(t *testing.T, w *gitops) string {
-	t.Helper()
-	client, err := github.New(w.gh.URL, gitopsToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for name, content := range w.files {
-		files[name] = []byte(content)
-	}
-	sha, err := client.CreateCommit(t.Context(), gitopsOwner, gitopsName, w.gh.Ref(gitopsOwner, gitopsName, "main"), files, "Initial commit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.gh.SetRef(gitopsOwner, gitopsName, "main", sha)
-	m.mu.Lock()
-	m.from, m.to = w.bare("rev-parse", "refs/heads/main"), sha
-	m.mu.Unlock()
-	return sha
 }
 
 func TestAPullRequestCommitsTheReplacedArchiveThroughTheGitHubAPI(t *testing.T) {
