@@ -42,6 +42,23 @@ func child(loc []string, tokens ...string) []string {
 	return append(append([]string(nil), loc...), tokens...)
 }
 
+// patterns compiles the globs listed under key of the mapping m at loc, each failure an
+// error at its own item; the ones that compile are returned, with where each is written.
+func (d *decoder) patterns(m map[string]any, loc []string, key string, compile func(string) (Pattern, error)) []Pattern {
+	var out []Pattern
+	for j, text := range strings_(m[key]) {
+		at := child(loc, key, strconv.Itoa(j))
+		pat, err := compile(text)
+		if err != nil {
+			d.fail(at, "%v", err)
+			continue
+		}
+		pat.Pos = d.pos(at)
+		out = append(out, pat)
+	}
+	return out
+}
+
 func (d *decoder) decode() *Config {
 	root, _ := d.t.value.(map[string]any)
 	items, _ := root["rules"].([]any)
@@ -90,26 +107,8 @@ func (d *decoder) rule(i int, m map[string]any) Rule {
 	if !sets && !d.partial {
 		d.fail(loc, "the rule sets nothing: add one of %s, or remove it", quoteList(ruleSettings))
 	}
-	for j, p := range strings_(m["charts"]) {
-		at := child(loc, "charts", strconv.Itoa(j))
-		pat, err := compileChartPattern(p)
-		if err != nil {
-			d.fail(at, "%v", err)
-			continue
-		}
-		pat.Pos = d.pos(at)
-		r.Charts = append(r.Charts, pat)
-	}
-	for j, p := range strings_(m["applications"]) {
-		at := child(loc, "applications", strconv.Itoa(j))
-		pat, err := compileApplicationPattern(p)
-		if err != nil {
-			d.fail(at, "%v", err)
-			continue
-		}
-		pat.Pos = d.pos(at)
-		r.Applications = append(r.Applications, pat)
-	}
+	r.Charts = d.patterns(m, loc, "charts", compileChartPattern)
+	r.Applications = d.patterns(m, loc, "applications", compileApplicationPattern)
 	if s, ok := m["constraint"].(string); ok {
 		at := child(loc, "constraint")
 		if _, err := version.ParseConstraint(s); err != nil {

@@ -26,16 +26,7 @@ func (d *decoder) stage(i int, m map[string]any, earlier []Stage) Stage {
 			d.fail(at, "stage name %q is taken by an earlier stage: give each stage its own name", s.Name)
 		}
 	}
-	for j, p := range strings_(m["applications"]) {
-		at := child(loc, "applications", strconv.Itoa(j))
-		pat, err := compileApplicationPattern(p)
-		if err != nil {
-			d.fail(at, "%v", err)
-			continue
-		}
-		pat.Pos = d.pos(at)
-		s.Applications = append(s.Applications, pat)
-	}
+	s.Applications = d.patterns(m, loc, "applications", compileApplicationPattern)
 	if from, ok := m["from"].(string); ok {
 		at := child(loc, "from")
 		switch {
