@@ -369,3 +369,29 @@ func TestStagesOutsideAGitCheckoutFailTheDownstreamSourcesOnly(t *testing.T) {
 		t.Errorf("staging: %s, want up to date", got)
 	}
 }
+
+// A kustomization's helmCharts entry is staged like an Application source: its soak clock
+// is read from the history of the upstream kustomization with the kustomization reader.
+func TestKustomizationsArePromotedAlongStagesToo(t *testing.T) {
+	t.Parallel()
+	s := newStaged(t, []string{"1.3.0", "1.4.0", "1.4.2"}, "")
+	kustomization := func(v string) string {
+		return "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nhelmCharts:\n  - name: webapp\n    repo: oci://" + s.reg.Host + "/charts\n    version: " + v + "\n    releaseName: webapp\n"
+	}
+	// The directories are the kustomizations' names in reports, which the stages' globs match.
+	s.git.CommitAt(t, s.work, "main", map[string]string{
+		"webapp-staging/kustomization.yaml":    kustomization("1.3.0"),
+		"webapp-production/kustomization.yaml": kustomization("1.3.0"),
+	}, "both at 1.3.0", stagesNow.Add(-10*day))
+	s.git.CommitAt(t, s.work, "main", map[string]string{"webapp-staging/kustomization.yaml": kustomization("1.4.0")}, "staging 1.4.0", stagesNow.Add(-3*day))
+	s.git.CommitAt(t, s.work, "main", map[string]string{"webapp-staging/kustomization.yaml": kustomization("1.4.2")}, "staging 1.4.2", stagesNow.Add(-2*time.Hour))
+
+	plan := s.plan(stagesNow)
+	c := change(t, plan, "webapp-production")
+	if c.From != "1.3.0" || c.To != "1.4.0" || c.Stage != "production" || c.Upstream == nil || c.Upstream.File != "webapp-staging/kustomization.yaml" {
+		t.Fatalf("production: %s → %s in stage %q from %+v; want 1.3.0 → 1.4.0 in production, from the staging kustomization (1.4.2 has run two hours)", c.From, c.To, c.Stage, c.Upstream)
+	}
+	if since := stagesNow.Add(-3 * day); !c.Upstream.Since.Equal(since) {
+		t.Errorf("upstream since %s, want %s: the commit that moved staging to 1.4.0", c.Upstream.Since, since)
+	}
+}

@@ -190,7 +190,9 @@ func (p *Planner) Decide(ctx context.Context, s *config.Stage, src manifest.Sour
 		up := Upstream{Application: u.Application, File: u.File, Runs: runs}
 		cur, ok := up.Current()
 		if !ok {
-			res.Reason = fmt.Sprintf("%s in stage %s does not pin a version on the base branch (targetRevision %q), so %s has nothing to follow", describe(u), s.From, u.Revision, s.Name)
+			// The field as the upstream's kind of file names it: targetRevision, version.
+			field := u.Location.Path[strings.LastIndex(u.Location.Path, ".")+1:]
+			res.Reason = fmt.Sprintf("%s in stage %s does not pin a version on the base branch (%s %q), so %s has nothing to follow", describe(u), s.From, field, u.Revision, s.Name)
 			return res, nil
 		}
 		if s.ArgoCD != nil {
