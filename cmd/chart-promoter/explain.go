@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,13 +12,9 @@ import (
 
 // explainFlags are what explain needs of plan's flags, and --offline.
 type explainFlags struct {
-	registryFlags
-	dir, config, constraint string
-	include, exclude        []string
-	json, offline           bool
-	color                   string
-	concurrency             int
-	timeout                 time.Duration
+	scanFlags
+	json, offline bool
+	color         string
 }
 
 func newExplainCommand() *cobra.Command {
@@ -40,18 +34,11 @@ what a plan proposes for the source or why it proposes nothing.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runExplain(cmd, f, args[0]) },
 	}
+	f.scanFlags.register(cmd, "semver constraint where neither a manifest nor a config rule sets one, as for plan", "give up after this long")
 	fl := cmd.Flags()
-	fl.StringVar(&f.dir, "dir", ".", "directory of Argo CD manifests to scan")
-	fl.StringVar(&f.config, "config", "", "repository config file (default: chart-promoter.yaml in --dir, else in .github/)")
-	fl.StringVar(&f.constraint, "constraint", "", "semver constraint where neither a manifest nor a config rule sets one, as for plan")
-	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml, *.yml and Kustomization)")
-	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON object {query, config, precedence, sources}")
 	fl.BoolVar(&f.offline, "offline", false, "explain the policy only: do not ask the registry what a plan would propose")
 	fl.StringVar(&f.color, "color", "auto", "colour the output: auto, always or never")
-	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, fmt.Sprintf("registry reads in flight per registry host (at most %d)", promote.MaxConcurrency))
-	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this long")
-	f.registryFlags.register(cmd)
 	return cmd
 }
 
@@ -61,8 +48,7 @@ func runExplain(cmd *cobra.Command, f *explainFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	pf := planFlags{registryFlags: f.registryFlags, dir: f.dir, config: f.config, constraint: f.constraint,
-		include: f.include, exclude: f.exclude, concurrency: f.concurrency, timeout: f.timeout,
+	pf := planFlags{scanFlags: f.scanFlags,
 		// explain says what a plan proposes, not what the new version renders to.
 		renderFlags: renderFlags{never: true, renderTimeout: render.DefaultTimeout, maxRendered: render.DefaultMaxRenderedBytes}}
 	var opts promote.Options

@@ -15,21 +15,41 @@ import (
 	"github.com/chart-promoter/chart-promoter/internal/report"
 )
 
-// planFlags are the flags of plan and apply.
-type planFlags struct {
+// scanFlags are the flags of every command that reads the tree and asks the registry:
+// plan, apply, promote and explain.
+type scanFlags struct {
 	registryFlags
-	dir        string
-	config     string
-	charts     []string
-	constraint string
-	include    []string
-	exclude    []string
-	outputFlags
-	renderFlags
-	color       string
-	verbose     bool
+	dir         string
+	config      string
+	constraint  string
+	include     []string
+	exclude     []string
 	concurrency int
 	timeout     time.Duration
+}
+
+// register adds the scanning flags; constraint and timeout say what those two mean for
+// the command.
+func (f *scanFlags) register(cmd *cobra.Command, constraint, timeout string) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.dir, "dir", ".", "directory of Argo CD manifests to scan")
+	fl.StringVar(&f.config, "config", "", "repository config file (default: "+config.FileName+" in --dir, else in .github/)")
+	fl.StringVar(&f.constraint, "constraint", "", constraint)
+	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml, *.yml and Kustomization)")
+	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
+	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, fmt.Sprintf("registry reads in flight per registry host (at most %d)", promote.MaxConcurrency))
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, timeout)
+	f.registryFlags.register(cmd)
+}
+
+// planFlags are the flags of plan and apply.
+type planFlags struct {
+	scanFlags
+	charts []string
+	outputFlags
+	renderFlags
+	color   string
+	verbose bool
 }
 
 func newPlanCommand(apply bool) *cobra.Command {
@@ -49,20 +69,13 @@ func newPlanCommand(apply bool) *cobra.Command {
 
 // register adds the flags of every command that plans.
 func (f *planFlags) register(cmd *cobra.Command) {
+	f.scanFlags.register(cmd, "semver constraint where neither a manifest nor a config rule sets one (default \"*\": newest release)", "give up the whole run after this long")
 	fl := cmd.Flags()
-	fl.StringVar(&f.dir, "dir", ".", "directory of Argo CD manifests to scan")
-	fl.StringVar(&f.config, "config", "", "repository config file (default: "+config.FileName+" in --dir, else in .github/)")
 	fl.StringArrayVar(&f.charts, "chart", nil, "only promote this chart repository, e.g. oci://ghcr.io/acme/charts/webapp (repeatable)")
-	fl.StringVar(&f.constraint, "constraint", "", "semver constraint where neither a manifest nor a config rule sets one (default \"*\": newest release)")
-	fl.StringArrayVar(&f.include, "include", nil, "glob of files to scan (repeatable; default *.yaml, *.yml and Kustomization)")
-	fl.StringArrayVar(&f.exclude, "exclude", nil, "glob of files to leave out (repeatable)")
 	f.outputFlags.register(cmd, "one document {changes, skipped, errors, warnings}")
 	fl.StringVar(&f.color, "color", "auto", "colour the diff: auto, always or never")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "list up-to-date sources too")
 	fl.BoolVar(&f.verbose, "debug", false, "same as -v, as helm spells it")
-	fl.IntVar(&f.concurrency, "concurrency", promote.DefaultConcurrency, fmt.Sprintf("registry reads in flight per registry host (at most %d)", promote.MaxConcurrency))
-	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up the whole run after this long")
-	f.registryFlags.register(cmd)
 	f.renderFlags.register(cmd, false)
 }
 
